@@ -71,6 +71,11 @@ public sealed class KeyRange
         return new KeyRange(prefix, null, false);
     }
 
+    /// <summary>True when both ranges have the same bounds.</summary>
+    public bool HasSameBounds(KeyRange other) =>
+        Start.AsSpan().SequenceEqual(other.Start) &&
+        (End is null ? other.End is null : other.End is not null && End.AsSpan().SequenceEqual(other.End));
+
     public bool Contains(ReadOnlySpan<byte> key)
         => KeyBytes.Compare(key, Start) >= 0 && (End is null || KeyBytes.Compare(key, End) < 0);
 

@@ -138,9 +138,15 @@ public sealed partial class MvccStore
     }
 
     /// <summary>A deep copy of the index sharing the immutable key-values (for rebuilding a sequencer).</summary>
-    public MvccStore Clone()
+    public MvccStore Clone() => CloneRange(OwnedRange);
+
+    /// <summary>
+    /// A deep copy holding only the keys in <paramref name="range"/> (which becomes its <see cref="OwnedRange"/>), at
+    /// the same current and compacted revisions: how a range grain takes its part of a replica's snapshot.
+    /// </summary>
+    public MvccStore CloneRange(KeyRange range)
     {
-        var copy = new MvccStore(OwnedRange)
+        var copy = new MvccStore(range)
         {
             CurrentRevision = CurrentRevision,
             CompactedRevision = CompactedRevision,
@@ -149,6 +155,11 @@ public sealed partial class MvccStore
         var cloned = new List<KeyIndex>(_keys.Count);
         foreach (var index in _keys)
         {
+            if (!range.Contains(index.Key))
+            {
+                continue;
+            }
+
             var c = new KeyIndex(index.Key);
             for (var i = 0; i < index.Count; i++)
             {
@@ -163,7 +174,14 @@ public sealed partial class MvccStore
         copy._log = new List<LogEntry>(_log.Count);
         foreach (var entry in _log)
         {
-            copy._log.Add(new LogEntry(entry.Revision, map.TryGetValue(entry.Index, out var c) ? c : new KeyIndex(entry.Index.Key)));
+            if (map.TryGetValue(entry.Index, out var c))
+            {
+                copy._log.Add(new LogEntry(entry.Revision, c));
+            }
+            else if (range.Contains(entry.Index.Key))
+            {
+                copy._log.Add(new LogEntry(entry.Revision, new KeyIndex(entry.Index.Key)));
+            }
         }
 
         return copy;

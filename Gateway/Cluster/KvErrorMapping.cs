@@ -1,0 +1,30 @@
+using EtcdOrleans.Contracts;
+using EtcdOrleans.Gateway.Errors;
+
+namespace EtcdOrleans.Gateway.Cluster;
+
+/// <summary>The one place where the cluster's <see cref="KvError"/> becomes etcd's wire error.</summary>
+internal static class KvErrorMapping
+{
+    public static EtcdErrorCode ToEtcd(KvError error) => error switch
+    {
+        KvError.None => EtcdErrorCode.None,
+        KvError.Compacted => EtcdErrorCode.Compacted,
+        KvError.FutureRevision => EtcdErrorCode.FutureRevision,
+        KvError.KeyNotFound => EtcdErrorCode.KeyNotFound,
+        KvError.LeaseNotFound => EtcdErrorCode.LeaseNotFound,
+        KvError.NotLeader => EtcdErrorCode.NotLeader,
+        KvError.NoLeader => EtcdErrorCode.NoLeader,
+        KvError.LeaderChanged => EtcdErrorCode.LeaderChanged,
+        KvError.Timeout => EtcdErrorCode.Timeout,
+        KvError.TooManyRequests => EtcdErrorCode.TooManyRequests,
+        KvError.Stopped => EtcdErrorCode.Stopped,
+        _ => throw new ArgumentOutOfRangeException(nameof(error), error, "A cluster error without a wire error."),
+    };
+
+    /// <summary>The response bytes of a successful outcome; an <see cref="EtcdException"/> otherwise.</summary>
+    public static byte[] ResponseOrThrow(KvOutcome outcome) =>
+        outcome.Error == KvError.None && outcome.Response is { } response
+            ? response
+            : throw new EtcdException(ToEtcd(outcome.Error == KvError.None ? KvError.Stopped : outcome.Error));
+}

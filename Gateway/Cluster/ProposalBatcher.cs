@@ -1,0 +1,132 @@
+using System.Threading.Channels;
+using EtcdOrleans.Contracts;
+using EtcdOrleans.Gateway.Errors;
+using Microsoft.Extensions.Options;
+
+namespace EtcdOrleans.Gateway.Cluster;
+
+/// <summary>
+/// Coalesces concurrent client requests into few grain calls (the first layer of batching in DESIGN.md's write
+/// path): whatever is queued when a call can start goes in one <see cref="IRaftReplicaGrain.ProposeAsync"/>, with a
+/// bounded number of calls in flight. A lone request is sent at once, so batching adds no latency.
+/// </summary>
+internal sealed class ProposalBatcher : IAsyncDisposable
+{
+    private const int MaxBatch = 1024;
+    private const int MaxCallsInFlight = 16;
+
+    private readonly LeaderRouter _router;
+    private readonly TimeSpan _timeout;
+    private readonly Channel<PendingProposal> _queue = Channel.CreateUnbounded<PendingProposal>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly SemaphoreSlim _callSlots = new(MaxCallsInFlight);
+    private readonly Task _sender;
+
+    public ProposalBatcher(LeaderRouter router, IOptions<GatewayOptions> options)
+    {
+        _router = router;
+        _timeout = options.Value.RequestTimeout;
+        _sender = Task.Run(SendQueuedAsync);
+    }
+
+    /// <summary>Queues <paramref name="command"/>; completes with its outcome, or throws <see cref="EtcdException"/>.</summary>
+    public Task<KvOutcome> ProposeAsync(KvCommand command, CancellationToken cancellationToken)
+    {
+        var pending = new PendingProposal(command);
+        if (!_queue.Writer.TryWrite(pending))
+        {
+            throw new EtcdException(EtcdErrorCode.Stopped);
+        }
+
+        return pending.Completion.Task.WaitAsync(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _sender.ConfigureAwait(false);
+    }
+
+    private async Task SendQueuedAsync()
+    {
+        var reader = _queue.Reader;
+        var batch = new List<PendingProposal>();
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            await _callSlots.WaitAsync().ConfigureAwait(false);
+            while (batch.Count < MaxBatch && reader.TryRead(out var pending))
+            {
+                batch.Add(pending);
+            }
+
+            _ = SendAsync(batch.ToArray());
+            batch.Clear();
+        }
+    }
+
+    private async Task SendAsync(PendingProposal[] batch)
+    {
+        try
+        {
+            var commands = new KvCommand[batch.Length];
+            for (var i = 0; i < batch.Length; i++)
+            {
+                commands[i] = batch[i].Command;
+            }
+
+            var answered = await _router.CallLeaderAsync(
+                replica => replica.ProposeAsync(commands),
+                NothingProposedHint,
+                _timeout,
+                idempotent: false).ConfigureAwait(false);
+            if (answered is not { } reply)
+            {
+                FailAll(batch, new EtcdException(EtcdErrorCode.Timeout));
+                return;
+            }
+
+            for (var i = 0; i < batch.Length; i++)
+            {
+                batch[i].Completion.TrySetResult(reply.Reply.Outcomes[i]);
+            }
+        }
+        catch (Exception error)
+        {
+            // The leader's silo failed mid-call: the requests may or may not have been proposed, as in etcd when the
+            // leader dies, so they are answered with etcd's error for that case and not retried.
+            FailAll(batch, new EtcdException(EtcdErrorCode.TimeoutDueToLeaderFail, error));
+        }
+        finally
+        {
+            _callSlots.Release();
+        }
+    }
+
+    /// <summary>The leader hint to follow when the replica proposed nothing (not leader, or no leader yet); else null.</summary>
+    private static ulong? NothingProposedHint(ProposeReply reply)
+    {
+        foreach (var outcome in reply.Outcomes)
+        {
+            if (outcome.Error is not (KvError.NotLeader or KvError.NoLeader))
+            {
+                return null;
+            }
+        }
+
+        return reply.LeaderHint;
+    }
+
+    private static void FailAll(PendingProposal[] batch, Exception error)
+    {
+        foreach (var pending in batch)
+        {
+            pending.Completion.TrySetException(error);
+        }
+    }
+
+    private sealed class PendingProposal(KvCommand command)
+    {
+        public KvCommand Command { get; } = command;
+
+        public TaskCompletionSource<KvOutcome> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

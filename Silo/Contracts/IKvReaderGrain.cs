@@ -1,0 +1,14 @@
+namespace EtcdOrleans.Contracts;
+
+/// <summary>
+/// Serves reads: a stateless worker in every silo that takes a read barrier (linearizable reads) or not
+/// (serializable reads), reads every range grain that overlaps the request at one revision, and merges the parts
+/// into one answer with exact sort, limit, more and count.
+/// </summary>
+[Alias("etcd.kv-reader")]
+public interface IKvReaderGrain : IGrainWithIntegerKey
+{
+    /// <summary>Answers an etcdserverpb.RangeRequest (protobuf bytes) with an etcdserverpb.RangeResponse.</summary>
+    [Alias("range")]
+    Task<KvOutcome> RangeAsync(byte[] request);
+}

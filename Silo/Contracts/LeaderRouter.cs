@@ -1,0 +1,83 @@
+namespace EtcdOrleans.Contracts;
+
+/// <summary>
+/// Finds the Raft leader for callers outside the group (gateways, read workers): remembers the last leader seen,
+/// follows "not leader" hints, and while there is no leader retries with a short backoff until a deadline —
+/// so an election after a failure costs callers a wait, not an error.
+/// </summary>
+public sealed class LeaderRouter(IGrainFactory grains, int replicas)
+{
+    private static readonly TimeSpan NoLeaderBackoff = TimeSpan.FromMilliseconds(50);
+    private long _leader = 1;
+    private long _nextGuess = 1;
+
+    /// <summary>The replica currently believed to lead.</summary>
+    public ulong Leader => (ulong)Interlocked.Read(ref _leader);
+
+    /// <summary>
+    /// Calls <paramref name="call"/> on the leader; <paramref name="redirect"/> reads a reply and returns the leader hint
+    /// to follow (or 0 for "no leader yet, retry") when the reply says "not leader", or null when the reply is final.
+    /// Calls that fail (the replica's silo died) move on to the next replica: retried there when
+    /// <paramref name="idempotent"/>, else rethrown, because the failed call may have reached the replica and a
+    /// second attempt could apply a write twice. Gives up (null) at <paramref name="timeout"/>.
+    /// </summary>
+    public async Task<(T Reply, ulong Replica)?> CallLeaderAsync<T>(
+        Func<IRaftReplicaGrain, Task<T>> call,
+        Func<T, ulong?> redirect,
+        TimeSpan timeout,
+        bool idempotent,
+        CancellationToken cancellationToken = default)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var target = Leader;
+        while (DateTime.UtcNow < deadline)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            T reply;
+            try
+            {
+                reply = await call(grains.GetGrain<IRaftReplicaGrain>((long)target)).WaitAsync(deadline - DateTime.UtcNow, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                return null;
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                target = NextGuess(target);
+                Interlocked.Exchange(ref _leader, (long)target);
+                if (!idempotent)
+                {
+                    throw;
+                }
+
+                await Task.Delay(NoLeaderBackoff, cancellationToken);
+                continue;
+            }
+
+            var hint = redirect(reply);
+            if (hint is null)
+            {
+                Interlocked.Exchange(ref _leader, (long)target);
+                return (reply, target);
+            }
+
+            if (hint.Value != 0 && hint.Value != target)
+            {
+                target = hint.Value;
+                continue;
+            }
+
+            await Task.Delay(NoLeaderBackoff, cancellationToken);
+            target = hint.Value != 0 ? hint.Value : NextGuess(target);
+        }
+
+        return null;
+    }
+
+    private ulong NextGuess(ulong current)
+    {
+        var next = (ulong)(Interlocked.Increment(ref _nextGuess) % replicas) + 1;
+        return next == current ? next % (ulong)replicas + 1 : next;
+    }
+}

@@ -1,0 +1,66 @@
+using EtcdOrleans.Contracts;
+using Orleans.Concurrency;
+
+namespace EtcdOrleans.Grains.Ranges;
+
+/// <summary>
+/// Every revision of one key range (see <see cref="KeySpace"/>), keyed by the range's index. The leader's applier
+/// delivers committed effects in log order; a range grain that finds a gap pulls what it missed from a replica.
+/// </summary>
+[Alias("etcd.mvcc-range")]
+public interface IMvccRangeGrain : IGrainWithIntegerKey
+{
+    /// <summary>Applies a batch of committed effects; idempotent by log index.</summary>
+    [Alias("apply")]
+    Task ApplyAsync(AppliedBatch batch);
+
+    /// <summary>
+    /// Reads this range's part of an etcdserverpb.RangeRequest at <paramref name="revision"/> (0 = this range's
+    /// current revision), once the range has applied the log up to <paramref name="minAppliedIndex"/>.
+    /// </summary>
+    [AlwaysInterleave, Alias("range")]
+    Task<RangePart> RangeAsync(byte[] request, long revision, ulong minAppliedIndex, ulong sourceReplica);
+
+    /// <summary>How far this range has applied the log.</summary>
+    [AlwaysInterleave, Alias("status")]
+    Task<RangeStatus> GetStatusAsync();
+}
+
+/// <summary>
+/// Committed log entries <see cref="FirstIndex"/>..<see cref="LastIndex"/>, of which <see cref="Effects"/> are the
+/// encoded effects that touch this range (in log order), and the revision the store is at after them.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("etcd.applied-batch")]
+public sealed record AppliedBatch(
+    [property: Id(0)] ulong FirstIndex,
+    [property: Id(1)] ulong LastIndex,
+    [property: Id(2)] long Revision,
+    [property: Id(3)] byte[][] Effects,
+    [property: Id(4)] ulong SourceReplica);
+
+/// <summary>One range's answer: its key-values plus the counts the merge needs (see the MVCC core's PartialRange).</summary>
+[GenerateSerializer, Immutable, Alias("etcd.range-part")]
+public sealed record RangePart(
+    [property: Id(0)] KvError Error,
+    [property: Id(1)] RangeKv[] Kvs,
+    [property: Id(2)] long Matched,
+    [property: Id(3)] long Count,
+    [property: Id(4)] long ReadRevision,
+    [property: Id(5)] long CurrentRevision);
+
+/// <summary>A range grain's progress.</summary>
+[GenerateSerializer, Immutable, Alias("etcd.range-status")]
+public sealed record RangeStatus(
+    [property: Id(0)] ulong AppliedIndex,
+    [property: Id(1)] long Revision,
+    [property: Id(2)] long CompactedRevision);
+
+/// <summary>A key-value as it crosses grain calls.</summary>
+[GenerateSerializer, Immutable, Alias("etcd.range-kv")]
+public sealed record RangeKv(
+    [property: Id(0)] byte[] Key,
+    [property: Id(1)] byte[] Value,
+    [property: Id(2)] long CreateRevision,
+    [property: Id(3)] long ModRevision,
+    [property: Id(4)] long Version,
+    [property: Id(5)] long Lease);

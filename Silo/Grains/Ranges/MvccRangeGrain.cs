@@ -1,0 +1,176 @@
+using EtcdOrleans.Contracts;
+using EtcdOrleans.Grains.Kv;
+using EtcdOrleans.Grains.Replicas;
+using EtcdOrleans.Mvcc;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Placement;
+using Rpc = EtcdOrleans.Protos.Etcdserverpb;
+
+namespace EtcdOrleans.Grains.Ranges;
+
+/// <summary>
+/// Holds every revision of one key range in an <see cref="MvccStore"/>. Recovers from its last checkpoint; whatever
+/// the checkpoint lacks it pulls from a replica (<see cref="IRaftPeerGrain.ReadAppliedAsync"/>), so it needs no
+/// cooperation from the applier beyond the batches it is sent.
+/// </summary>
+[PreferLocalPlacement]
+public sealed partial class MvccRangeGrain(
+    IOptions<EtcdOrleansSettings> settings,
+    ILogger<MvccRangeGrain> logger) : Grain, IMvccRangeGrain
+{
+    private const int CatchUpPage = 10_000;
+    private const ulong CheckpointEveryEntries = 20_000;
+    private static readonly TimeSpan CatchUpTimeout = TimeSpan.FromSeconds(5);
+
+    private MvccStore _store = null!;
+    private ulong _appliedIndex;
+    private ulong _checkpointedIndex;
+    private RangeCheckpointFile _checkpoint = null!;
+    private Task? _catchUp;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var keySpace = new KeySpace(settings.Value.Ranges);
+        var index = (int)this.GetPrimaryKeyLong();
+        var ownedRange = keySpace.RangeOf(index);
+        _checkpoint = new RangeCheckpointFile(Path.Combine(settings.Value.DataDirectory, "ranges", index.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        var loaded = await _checkpoint.LoadAsync(ownedRange, cancellationToken);
+        (_store, _appliedIndex) = loaded ?? (new MvccStore(ownedRange), 0UL);
+        _checkpointedIndex = _appliedIndex;
+        LogActivated(index, _appliedIndex, _store.CurrentRevision);
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_appliedIndex > _checkpointedIndex)
+        {
+            await _checkpoint.SaveAsync(_store, _appliedIndex, cancellationToken);
+        }
+    }
+
+    public async Task ApplyAsync(AppliedBatch batch)
+    {
+        if (batch.LastIndex <= _appliedIndex)
+        {
+            return;
+        }
+
+        if (batch.FirstIndex > _appliedIndex + 1)
+        {
+            await CatchUpAsync(batch.FirstIndex - 1, batch.SourceReplica);
+            if (batch.LastIndex <= _appliedIndex)
+            {
+                return;
+            }
+        }
+
+        Apply(batch.Effects, batch.Revision, batch.LastIndex);
+        if (_appliedIndex - _checkpointedIndex >= CheckpointEveryEntries)
+        {
+            await _checkpoint.SaveAsync(_store, _appliedIndex, CancellationToken.None);
+            _checkpointedIndex = _appliedIndex;
+        }
+    }
+
+    public async Task<RangePart> RangeAsync(byte[] request, long revision, ulong minAppliedIndex, ulong sourceReplica)
+    {
+        if (_appliedIndex < minAppliedIndex || _store.CurrentRevision < revision)
+        {
+            await CatchUpAsync(minAppliedIndex, sourceReplica);
+        }
+
+        var mvccRequest = ProtoMapper.ToMvcc(Rpc.RangeRequest.Parser.ParseFrom(request));
+        try
+        {
+            var part = _store.RangePartial(mvccRequest, revision > 0 ? revision : _store.CurrentRevision);
+            var kvs = new RangeKv[part.Kvs.Count];
+            for (var i = 0; i < kvs.Length; i++)
+            {
+                var kv = part.Kvs[i];
+                kvs[i] = new RangeKv(kv.Key, kv.Value, kv.CreateRevision, kv.ModRevision, kv.Version, kv.Lease);
+            }
+
+            return new RangePart(KvError.None, kvs, part.Matched, part.Count, part.ReadRevision, part.CurrentRevision);
+        }
+        catch (MvccException e)
+        {
+            return new RangePart(KvErrors.From(e.Error), [], 0, 0, 0, _store.CurrentRevision);
+        }
+    }
+
+    public Task<RangeStatus> GetStatusAsync() =>
+        Task.FromResult(new RangeStatus(_appliedIndex, _store.CurrentRevision, _store.CompactedRevision));
+
+    private void Apply(byte[][] effects, long revisionAfter, ulong lastIndex)
+    {
+        foreach (var encoded in effects)
+        {
+            var effect = EffectCodec.Decode(encoded);
+            if (effect.CreatesRevision && effect.Revision > _store.CurrentRevision + 1)
+            {
+                // The revisions in between touched no key of this range.
+                _store.AdvanceTo(effect.Revision - 1);
+            }
+
+            _store.Apply(effect);
+        }
+
+        if (revisionAfter > _store.CurrentRevision)
+        {
+            _store.AdvanceTo(revisionAfter);
+        }
+
+        _appliedIndex = Math.Max(_appliedIndex, lastIndex);
+    }
+
+    /// <summary>Pulls the applied log from a replica until this range has applied <paramref name="targetIndex"/>. One pull at a time.</summary>
+    private async Task CatchUpAsync(ulong targetIndex, ulong sourceReplica)
+    {
+        var deadline = DateTime.UtcNow + CatchUpTimeout;
+        while (_appliedIndex < targetIndex)
+        {
+            if (_catchUp is { IsCompleted: false } running)
+            {
+                await running;
+                continue;
+            }
+
+            _catchUp = PullOnceAsync(sourceReplica);
+            await _catchUp;
+            if (_appliedIndex < targetIndex && DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"range {this.GetPrimaryKeyLong()} could not reach index {targetIndex} (at {_appliedIndex})");
+            }
+        }
+    }
+
+    private async Task PullOnceAsync(ulong sourceReplica)
+    {
+        var source = GrainFactory.GetGrain<IRaftPeerGrain>((long)sourceReplica);
+        var log = await source.ReadAppliedAsync(_appliedIndex + 1, CatchUpPage);
+        if (log.Checkpoint is not null)
+        {
+            using var stream = new MemoryStream(log.Checkpoint, writable: false);
+            _store = MvccStore.ReadCheckpoint(stream).CloneRange(_store.OwnedRange);
+            _appliedIndex = log.FirstIndex - 1;
+            LogCaughtUpFromSnapshot(this.GetPrimaryKeyLong(), _appliedIndex);
+            return;
+        }
+
+        if (log.LastIndex < log.FirstIndex)
+        {
+            // The source has not applied that far yet; give it a moment.
+            await Task.Delay(5);
+            return;
+        }
+
+        Apply(log.Effects, log.Revision, log.LastIndex);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Range {Range} activated at applied index {Index}, revision {Revision}")]
+    private partial void LogActivated(int range, ulong index, long revision);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Range {Range} caught up from a snapshot at index {Index}")]
+    private partial void LogCaughtUpFromSnapshot(long range, ulong index);
+}

@@ -1,0 +1,178 @@
+using EtcdOrleans.Contracts;
+using EtcdOrleans.Mvcc;
+using EtcdOrleans.Raft;
+
+namespace EtcdOrleans.Grains.Replicas;
+
+/// <summary>The ready loop: persist, then send, then apply, then advance — the order is the core's contract.</summary>
+public sealed partial class RaftReplicaGrain
+{
+    private bool _readyLoopRunning;
+
+    /// <summary>Starts the ready loop if the core has work and the loop is not already running.</summary>
+    private void Kick()
+    {
+        if (_readyLoopRunning || !_node.HasReady)
+        {
+            return;
+        }
+
+        _readyLoopRunning = true;
+        _ = RunReadyLoopAsync();
+    }
+
+    private async Task RunReadyLoopAsync()
+    {
+        try
+        {
+            while (_node.HasReady)
+            {
+                await HandleReadyAsync(_node.GetReady());
+            }
+        }
+        catch (Exception e)
+        {
+            // Persisting failed or the state diverged: this activation must not go on. A fresh one recovers from disk.
+            LogReadyLoopFailed(e, _id);
+            FailAllWaiters(KvError.Stopped);
+            DeactivateOnIdle();
+        }
+        finally
+        {
+            _readyLoopRunning = false;
+        }
+    }
+
+    private async Task HandleReadyAsync(Ready ready)
+    {
+        var becameLeader = false;
+        if (ready.SoftState is { } soft)
+        {
+            becameLeader = soft.Role == RaftRole.Leader && _sequencer is null;
+            if (soft.Role != RaftRole.Leader)
+            {
+                _sequencer = null;
+            }
+
+            LogRoleChanged(_id, soft.Role, _node.Term, soft.Leader);
+        }
+
+        if (ready.Snapshot is { } snapshot)
+        {
+            await _log.SaveSnapshotAsync(snapshot);
+            _storage.ApplySnapshot(snapshot);
+            RestoreFromSnapshot(snapshot);
+        }
+
+        if (ready.Entries.Count > 0 || ready.MustSync)
+        {
+            await _log.SaveAsync(ready.HardState, ready.Entries);
+        }
+
+        if (ready.Entries.Count > 0)
+        {
+            _storage.Append(ready.Entries);
+        }
+
+        if (ready.HardState is { } hardState)
+        {
+            _storage.SetHardState(hardState);
+        }
+
+        Send(ready.Messages);
+        if (becameLeader && _node.Role == RaftRole.Leader)
+        {
+            StartSequencing();
+        }
+
+        CompleteReads(ready.ReadStates);
+        if (ready.CommittedEntries.Count > 0)
+        {
+            await ApplyAsync(ready.CommittedEntries);
+        }
+
+        _node.Advance(ready);
+    }
+
+    private void Send(IReadOnlyList<Message> messages)
+    {
+        if (messages.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var group in messages.GroupBy(m => m.To))
+        {
+            var peer = group.Key;
+            try
+            {
+                // One-way: the call returns once sent. A lost message is Raft's ordinary business.
+                _ = Peer(peer).StepAsync(RaftMessageCodec.Encode(group.ToList()));
+            }
+            catch (Exception e)
+            {
+                LogSendFailed(e, _id, peer);
+                _node.ReportUnreachable(peer);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Applies committed entries in order to the applied state, delivers the effects to the range grains, and then
+    /// answers the proposals they complete — so that a client that got its answer reads its own write.
+    /// </summary>
+    private async Task ApplyAsync(IReadOnlyList<Entry> committed)
+    {
+        var firstIndex = committed[0].Index;
+        var effects = new List<(byte[] Bytes, Effect Effect)>(committed.Count);
+        foreach (var entry in committed)
+        {
+            if (entry.Type == EntryType.ConfChange)
+            {
+                _confState = _node.ApplyConfChange(ConfChange.FromEntry(entry));
+            }
+            else if (!entry.Data.IsEmpty)
+            {
+                var bytes = entry.Data.ToArray();
+                var effect = EffectCodec.Decode(bytes);
+                _state.Apply(effect);
+                if (effect.CreatesRevision)
+                {
+                    _appliedRevision = effect.Revision;
+                }
+
+                effects.Add((bytes, effect));
+            }
+
+            _appliedIndex = entry.Index;
+        }
+
+        if (_node.Role == RaftRole.Leader)
+        {
+            await _applier.DeliverAsync(firstIndex, _appliedIndex, _appliedRevision, effects);
+        }
+
+        CompleteApplied(committed);
+    }
+
+    /// <summary>
+    /// A new leader sequences on a copy of the applied state plus every effect already in its log after the
+    /// applied index: those entries will commit under its leadership, so new effects must come after them.
+    /// </summary>
+    private void StartSequencing()
+    {
+        var pending = new List<Effect>();
+        if (_storage.LastIndex > _appliedIndex)
+        {
+            foreach (var entry in _storage.Entries(_appliedIndex + 1, _storage.LastIndex + 1, ulong.MaxValue))
+            {
+                if (entry.Type == EntryType.Normal && !entry.Data.IsEmpty)
+                {
+                    pending.Add(EffectCodec.Decode(entry.Data.Span));
+                }
+            }
+        }
+
+        _sequencer = Sequencer.FromApplied(_state.Clone(), _leases, pending);
+    }
+}

@@ -1,0 +1,184 @@
+using System.Globalization;
+using EtcdOrleans.Contracts;
+using EtcdOrleans.Grains.Placement;
+using EtcdOrleans.Grains.Ranges;
+using EtcdOrleans.Mvcc;
+using EtcdOrleans.Raft;
+using EtcdOrleans.ReplicaLog;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+using Orleans.Placement;
+
+namespace EtcdOrleans.Grains.Replicas;
+
+/// <summary>
+/// One Raft replica: a thin shell around <see cref="RaftNode"/> that persists to its <see cref="IReplicaLogStore"/>
+/// before sending, sends over one-way grain calls, ticks from a grain timer, and applies committed effects to its
+/// applied <see cref="MvccStore"/>. As leader it also sequences client requests (<see cref="Sequencer"/>) and
+/// delivers applied effects to the range grains (<see cref="Applier"/>).
+/// Reentrant: every entry point runs the core synchronously within one turn, so turns never see it half-changed,
+/// and two replicas calling each other never wait on each other.
+/// </summary>
+[Reentrant, Immovable, ReplicaPlacement]
+public sealed partial class RaftReplicaGrain(
+    IOptions<EtcdOrleansSettings> settings,
+    IOptions<RaftTimingOptions> timing,
+    ILogger<RaftReplicaGrain> logger) : Grain, IRaftReplicaGrain, IRaftPeerGrain
+{
+    private ulong _id;
+    private IReplicaLogStore _log = null!;
+    private MemoryRaftStorage _storage = null!;
+    private RaftNode _node = null!;
+    private Applier _applier = null!;
+    private readonly Dictionary<ulong, IRaftPeerGrain> _peers = [];
+
+    /// <summary>Committed effects applied so far: the state every replica agrees on.</summary>
+    private MvccStore _state = new();
+    private ulong _appliedIndex;
+    private long _appliedRevision = 1;
+    private ConfState _confState = ConfState.Empty;
+    private readonly GrantedLeases _leases = new();
+
+    /// <summary>The leader's speculative state; null on followers and while a new leader catches up.</summary>
+    private Sequencer? _sequencer;
+
+    private ulong ClusterId => ClusterIdentity.Of(settings.Value.ClusterId);
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _id = (ulong)this.GetPrimaryKeyLong();
+        var replicas = settings.Value.Replicas;
+        if (_id < 1 || _id > (ulong)replicas)
+        {
+            throw new InvalidOperationException($"replica {_id} is outside 1..{replicas}");
+        }
+
+        var directory = Path.Combine(settings.Value.DataDirectory, "replicas", _id.ToString(CultureInfo.InvariantCulture));
+        _log = new FileReplicaLogStore(new FileReplicaLogOptions(directory));
+        var recovered = await _log.OpenAsync(cancellationToken);
+
+        var voters = Enumerable.Range(1, replicas).Select(i => (ulong)i).ToArray();
+        _storage = recovered.Snapshot.IsEmpty ? new MemoryRaftStorage(new ConfState(voters, [])) : new MemoryRaftStorage();
+        if (!recovered.Snapshot.IsEmpty)
+        {
+            _storage.ApplySnapshot(recovered.Snapshot);
+            RestoreFromSnapshot(recovered.Snapshot);
+        }
+
+        _storage.Append(recovered.Entries);
+        _storage.SetHardState(recovered.HardState);
+        _confState = _storage.Snapshot.Metadata.ConfState;
+
+        foreach (var peer in voters.Where(v => v != _id))
+        {
+            _peers[peer] = GrainFactory.GetGrain<IRaftPeerGrain>((long)peer);
+        }
+
+        var raftTiming = timing.Value;
+        _node = new RaftNode(new RaftConfig
+        {
+            Id = _id,
+            ElectionTicks = raftTiming.ElectionTicks,
+            HeartbeatTicks = raftTiming.HeartbeatTicks,
+            Seed = Random.Shared.Next(),
+        }, _storage);
+        _applier = new Applier(GrainFactory, new KeySpace(settings.Value.Ranges), _id);
+
+        this.RegisterGrainTimer(TickAsync, new GrainTimerCreationOptions(raftTiming.TickInterval, raftTiming.TickInterval)
+        {
+            Interleave = true,
+            KeepAlive = true,
+        });
+        LogActivated(_id, recovered.HardState.Term, recovered.LastIndex, recovered.HardState.Commit);
+        Kick();
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        FailAllWaiters(KvError.Stopped);
+        await _log.DisposeAsync();
+    }
+
+    private Task TickAsync(CancellationToken cancellationToken)
+    {
+        _node.Tick();
+        Kick();
+        return Task.CompletedTask;
+    }
+
+    public Task StepAsync(byte[] messages)
+    {
+        foreach (var message in RaftMessageCodec.Decode(messages))
+        {
+            _node.Step(message);
+        }
+
+        Kick();
+        return Task.CompletedTask;
+    }
+
+    public Task<ReplicaStatus> GetStatusAsync() => Task.FromResult(new ReplicaStatus(
+        _id, _node.Leader, _node.Term, _node.Commit, _appliedIndex, _appliedRevision, _state.CompactedRevision, ClusterId));
+
+    public Task<AppliedLog> ReadAppliedAsync(ulong fromIndex, int maxEntries)
+    {
+        if (fromIndex < _storage.FirstIndex)
+        {
+            var snapshot = _storage.Snapshot;
+            return Task.FromResult(new AppliedLog(snapshot.Metadata.Index + 1, snapshot.Metadata.Index, 0, [], snapshot.Data.ToArray()));
+        }
+
+        var last = Math.Min(_appliedIndex, fromIndex + (ulong)maxEntries - 1);
+        if (last < fromIndex)
+        {
+            return Task.FromResult(new AppliedLog(fromIndex, fromIndex - 1, 0, [], null));
+        }
+
+        var effects = new List<byte[]>();
+        long revision = 0;
+        foreach (var entry in _storage.Entries(fromIndex, last + 1, ulong.MaxValue))
+        {
+            if (entry.Type == EntryType.Normal && !entry.Data.IsEmpty)
+            {
+                var bytes = entry.Data.ToArray();
+                effects.Add(bytes);
+                revision = Math.Max(revision, EffectCodec.Decode(bytes).Revision);
+            }
+        }
+
+        return Task.FromResult(new AppliedLog(fromIndex, last, revision, effects.ToArray(), null));
+    }
+
+    private void RestoreFromSnapshot(Snapshot snapshot)
+    {
+        using var stream = new MemoryStream(snapshot.Data.ToArray(), writable: false);
+        _state = MvccStore.ReadCheckpoint(stream);
+        _appliedIndex = snapshot.Metadata.Index;
+        _appliedRevision = _state.CurrentRevision;
+        _confState = snapshot.Metadata.ConfState;
+    }
+
+    private IRaftPeerGrain Peer(ulong id)
+    {
+        if (!_peers.TryGetValue(id, out var peer))
+        {
+            peer = GrainFactory.GetGrain<IRaftPeerGrain>((long)id);
+            _peers[id] = peer;
+        }
+
+        return peer;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} activated: term {Term}, last index {LastIndex}, commit {Commit}")]
+    private partial void LogActivated(ulong replica, ulong term, ulong lastIndex, ulong commit);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} is now {Role} in term {Term} (leader {Leader})")]
+    private partial void LogRoleChanged(ulong replica, RaftRole role, ulong term, ulong leader);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Replica {Replica}: the ready loop failed; deactivating")]
+    private partial void LogReadyLoopFailed(Exception exception, ulong replica);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica}: sending to {Peer} failed")]
+    private partial void LogSendFailed(Exception exception, ulong replica, ulong peer);
+}
