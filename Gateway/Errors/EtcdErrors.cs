@@ -33,7 +33,9 @@ public static class EtcdErrors
 
         [EtcdErrorCode.MemberExist] = new(StatusCode.FailedPrecondition, "etcdserver: member ID already exist"),
         [EtcdErrorCode.PeerUrlExist] = new(StatusCode.FailedPrecondition, "etcdserver: Peer URLs already exists"),
-        [EtcdErrorCode.MemberNotEnoughStarted] = new(StatusCode.FailedPrecondition, "etcdserver: re-configuration failed due to not enough started members"),
+        // etcd's togRPCError maps this inner error to rpctypes' client-side EtcdError, not to a gRPC status, so gRPC
+        // sends it with code Unknown (rpctypes' ErrGRPCMemberNotEnoughStarted, FailedPrecondition, never goes out).
+        [EtcdErrorCode.MemberNotEnoughStarted] = new(StatusCode.Unknown, "etcdserver: re-configuration failed due to not enough started members"),
         [EtcdErrorCode.MemberBadUrls] = new(StatusCode.InvalidArgument, "etcdserver: given member URLs are invalid"),
         [EtcdErrorCode.MemberNotFound] = new(StatusCode.NotFound, "etcdserver: member not found"),
         [EtcdErrorCode.MemberNotLearner] = new(StatusCode.FailedPrecondition, "etcdserver: can only promote a learner member"),
@@ -42,7 +44,8 @@ public static class EtcdErrors
         [EtcdErrorCode.ClusterIdMismatch] = new(StatusCode.FailedPrecondition, "etcdserver: cluster ID mismatch"),
 
         [EtcdErrorCode.RequestTooLarge] = new(StatusCode.InvalidArgument, "etcdserver: request is too large"),
-        [EtcdErrorCode.TooManyRequests] = new(StatusCode.ResourceExhausted, "etcdserver: too many requests"),
+        // As for MemberNotEnoughStarted: etcd sends this one with code Unknown, not rpctypes' ResourceExhausted.
+        [EtcdErrorCode.TooManyRequests] = new(StatusCode.Unknown, "etcdserver: too many requests"),
 
         [EtcdErrorCode.RootUserNotExist] = new(StatusCode.FailedPrecondition, "etcdserver: root user does not exist"),
         [EtcdErrorCode.RootRoleNotExist] = new(StatusCode.FailedPrecondition, "etcdserver: root user does not have root role"),

@@ -55,4 +55,5 @@ public sealed record ReplicaStatus(
     [property: Id(4)] ulong AppliedIndex,
     [property: Id(5)] long Revision,
     [property: Id(6)] long CompactRevision,
-    [property: Id(7)] ulong ClusterId);
+    [property: Id(7)] ulong ClusterId,
+    [property: Id(8)] string Silo);

@@ -8,6 +8,7 @@ namespace EtcdOrleans.Contracts;
 public sealed class LeaderRouter(IGrainFactory grains, int replicas)
 {
     private static readonly TimeSpan NoLeaderBackoff = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(2);
     private long _leader = 1;
     private long _nextGuess = 1;
 
@@ -19,7 +20,8 @@ public sealed class LeaderRouter(IGrainFactory grains, int replicas)
     /// to follow (or 0 for "no leader yet, retry") when the reply says "not leader", or null when the reply is final.
     /// Calls that fail (the replica's silo died) move on to the next replica: retried there when
     /// <paramref name="idempotent"/>, else rethrown, because the failed call may have reached the replica and a
-    /// second attempt could apply a write twice. Gives up (null) at <paramref name="timeout"/>.
+    /// second attempt could apply a write twice (a <see cref="TimeoutException"/> then means the outcome is unknown).
+    /// Gives up (null) at <paramref name="timeout"/>.
     /// </summary>
     public async Task<(T Reply, ulong Replica)?> CallLeaderAsync<T>(
         Func<IRaftReplicaGrain, Task<T>> call,
@@ -33,14 +35,14 @@ public sealed class LeaderRouter(IGrainFactory grains, int replicas)
         while (DateTime.UtcNow < deadline)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            var remaining = deadline - DateTime.UtcNow;
             T reply;
             try
             {
-                reply = await call(grains.GetGrain<IRaftReplicaGrain>((long)target)).WaitAsync(deadline - DateTime.UtcNow, cancellationToken);
-            }
-            catch (TimeoutException)
-            {
-                return null;
+                // A replica whose silo died may not answer at all until Orleans declares the silo dead: give each
+                // replica a bounded turn, so that the caller moves on to the others, which elect a new leader.
+                var attemptTimeout = remaining > AttemptTimeout ? AttemptTimeout : remaining;
+                reply = await call(grains.GetGrain<IRaftReplicaGrain>((long)target)).WaitAsync(attemptTimeout, cancellationToken);
             }
             catch (Exception) when (!cancellationToken.IsCancellationRequested)
             {

@@ -1,3 +1,5 @@
+using EtcdOrleans.Contracts;
+using Microsoft.Extensions.Options;
 using Orleans.Placement;
 using Orleans.Runtime;
 using Orleans.Runtime.Placement;
@@ -16,15 +18,26 @@ public sealed class ReplicaPlacement : PlacementStrategy;
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false)]
 public sealed class ReplicaPlacementAttribute() : PlacementAttribute(new ReplicaPlacement());
 
-/// <summary>Chooses the silo for a new replica activation.</summary>
-public sealed class ReplicaPlacementDirector : IPlacementDirector
+/// <summary>
+/// Chooses the silo for a new replica activation. While a cluster is starting, silos join one by one: a replica
+/// placed then would share a silo with another for good, so placement waits (up to <see cref="JoinWait"/>) until
+/// there are as many silos as replicas. A cluster with fewer silos than replicas waits once per activation.
+/// </summary>
+public sealed class ReplicaPlacementDirector(IOptions<EtcdOrleansSettings> settings) : IPlacementDirector
 {
-    public Task<SiloAddress> OnAddActivation(PlacementStrategy strategy, PlacementTarget target, IPlacementContext context)
+    private static readonly TimeSpan JoinWait = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan JoinPoll = TimeSpan.FromMilliseconds(200);
+
+    public async Task<SiloAddress> OnAddActivation(PlacementStrategy strategy, PlacementTarget target, IPlacementContext context)
     {
-        var silos = context.GetCompatibleSilos(target)
-            .OrderBy(silo => silo.Endpoint.Address.ToString(), StringComparer.Ordinal)
-            .ThenBy(silo => silo.Endpoint.Port)
-            .ToArray();
+        var deadline = DateTime.UtcNow + JoinWait;
+        var silos = CompatibleSilos(target, context);
+        while (silos.Length < settings.Value.Replicas && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(JoinPoll);
+            silos = CompatibleSilos(target, context);
+        }
+
         if (silos.Length == 0)
         {
             throw new OrleansException("no silo can host a Raft replica");
@@ -32,6 +45,12 @@ public sealed class ReplicaPlacementDirector : IPlacementDirector
 
         var replicaId = target.GrainIdentity.GetIntegerKey();
         var index = (int)((replicaId - 1) % silos.Length + silos.Length) % silos.Length;
-        return Task.FromResult(silos[index]);
+        return silos[index];
     }
+
+    private static SiloAddress[] CompatibleSilos(PlacementTarget target, IPlacementContext context) =>
+        context.GetCompatibleSilos(target)
+            .OrderBy(silo => silo.Endpoint.Address.ToString(), StringComparer.Ordinal)
+            .ThenBy(silo => silo.Endpoint.Port)
+            .ToArray();
 }

@@ -24,6 +24,7 @@ namespace EtcdOrleans.Grains.Replicas;
 public sealed partial class RaftReplicaGrain(
     IOptions<EtcdOrleansSettings> settings,
     IOptions<RaftTimingOptions> timing,
+    ILocalSiloDetails silo,
     ILogger<RaftReplicaGrain> logger) : Grain, IRaftReplicaGrain, IRaftPeerGrain
 {
     private ulong _id;
@@ -119,7 +120,7 @@ public sealed partial class RaftReplicaGrain(
     }
 
     public Task<ReplicaStatus> GetStatusAsync() => Task.FromResult(new ReplicaStatus(
-        _id, _node.Leader, _node.Term, _node.Commit, _appliedIndex, _appliedRevision, _state.CompactedRevision, ClusterId));
+        _id, _node.Leader, _node.Term, _node.Commit, _appliedIndex, _appliedRevision, _state.CompactedRevision, ClusterId, silo.SiloAddress.ToString()));
 
     public Task<AppliedLog> ReadAppliedAsync(ulong fromIndex, int maxEntries)
     {

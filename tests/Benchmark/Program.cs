@@ -1,0 +1,3 @@
+using EtcdOrleans.Benchmark;
+
+return await BenchmarkProgram.RunAsync(args);
