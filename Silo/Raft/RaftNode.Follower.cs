@@ -43,21 +43,25 @@ public sealed partial class RaftNode
         {
             // We know no configuration, so the log alone cannot tell us who the members are: ask for a snapshot by
             // rejecting down to index 0 (see Progress.MaybeDecreaseTo).
+            FlushAppendAck();
             Send(new Message { From = Id, Type = MessageType.AppendResponse, To = m.From, Term = Term, Index = m.Index, Reject = true });
             return;
         }
 
         if (m.Index < _log.Committed)
         {
-            Send(new Message { From = Id, Type = MessageType.AppendResponse, To = m.From, Term = Term, Index = _log.Committed });
+            AckAppend(m.From, _log.Committed);
             return;
         }
 
         if (_log.TryAppend(m.Index, m.LogTerm, m.Commit, m.Entries, out var lastNewIndex))
         {
-            Send(new Message { From = Id, Type = MessageType.AppendResponse, To = m.From, Term = Term, Index = lastNewIndex });
+            AckAppend(m.From, lastNewIndex);
             return;
         }
+
+        // Keep the order of what the leader hears: acknowledgements first, then this rejection.
+        FlushAppendAck();
 
         // Fast back-off: tell the leader the last index at or below the probe whose term can still match.
         var (hintIndex, hintTerm) = _log.FindConflictByTerm(Math.Min(m.Index, _log.LastIndex), m.LogTerm);
@@ -82,6 +86,7 @@ public sealed partial class RaftNode
 
     private void HandleSnapshot(Message m)
     {
+        FlushAppendAck();
         var index = m.Snapshot is { } snapshot && Restore(snapshot) ? _log.LastIndex : _log.Committed;
         Send(new Message { From = Id, Type = MessageType.AppendResponse, To = m.From, Term = Term, Index = index });
     }
@@ -125,6 +130,37 @@ public sealed partial class RaftNode
         _log.Restore(snapshot);
         _tracker.SetConfiguration(meta.ConfState, _log.LastIndex + 1);
         return true;
+    }
+
+    /// <summary>
+    /// Acknowledges accepted Appends lazily: all those accepted until the next <see cref="GetReady"/> are answered by one
+    /// AppendResponse carrying the highest index (everything up to it matches the leader's log, since the leader of a
+    /// term never contradicts itself). The answer leaves with the Ready that persists the entries, as an immediate one
+    /// would, but a burst of pipelined Appends costs one response, and stepping an Append allocates nothing.
+    /// </summary>
+    private void AckAppend(ulong leader, ulong index)
+    {
+        if (_pendingAckTo != leader)
+        {
+            FlushAppendAck();
+            _pendingAckTo = leader;
+            _pendingAckIndex = index;
+        }
+        else if (index > _pendingAckIndex)
+        {
+            _pendingAckIndex = index;
+        }
+    }
+
+    /// <summary>Sends the pending acknowledgement, if any (at <see cref="GetReady"/>, or before a message that must follow it).</summary>
+    private void FlushAppendAck()
+    {
+        if (_pendingAckTo != 0)
+        {
+            Send(new Message { From = Id, Type = MessageType.AppendResponse, To = _pendingAckTo, Term = Term, Index = _pendingAckIndex });
+            _pendingAckTo = 0;
+            _pendingAckIndex = 0;
+        }
     }
 
     /// <summary>True for a replica started from empty storage that has not yet learned any configuration.</summary>

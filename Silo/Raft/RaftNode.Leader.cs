@@ -325,6 +325,11 @@ public sealed partial class RaftNode
         {
             OnCommitAdvanced();
         }
+        else if (Math.Min(_log.Committed, pr.Match) > pr.CommitSent)
+        {
+            // A follower that was behind now holds committed entries it has not been told are committed.
+            _commitToAnnounce = true;
+        }
 
         if (m.From == LeadTransferee && pr.Match == _log.LastIndex)
         {
@@ -362,7 +367,26 @@ public sealed partial class RaftNode
     private void OnCommitAdvanced()
     {
         TryStartReadRound();
-        AnnounceCommit();
+        _commitToAnnounce = true;
+    }
+
+    private bool CommitAnnouncementDue()
+    {
+        if (Role != RaftRole.Leader)
+        {
+            return false;
+        }
+
+        var committed = _log.Committed;
+        foreach (var (id, pr) in _tracker.All)
+        {
+            if (id != Id && Math.Min(committed, pr.Match) > pr.CommitSent && pr.State != ProgressState.Snapshot)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>
@@ -370,10 +394,17 @@ public sealed partial class RaftNode
     /// to it carries it (Raft §5.3 lets the commit ride on later Appends, but followers should apply, and serve reads,
     /// promptly, and a leader that removes itself must announce the commit of its own removal). The Append is empty and
     /// anchored at the replica's match, which it is known to hold, so it can neither be rejected nor disturb the
-    /// pipeline.
+    /// pipeline. Done when the Ready is collected rather than inside Step, so that Appends sent meanwhile (which carry
+    /// the commit index too) make it unnecessary, and acknowledging an Append allocates nothing.
     /// </summary>
     private void AnnounceCommit()
     {
+        _commitToAnnounce = false;
+        if (Role != RaftRole.Leader)
+        {
+            return;
+        }
+
         var committed = _log.Committed;
         foreach (var (id, pr) in _tracker.All)
         {

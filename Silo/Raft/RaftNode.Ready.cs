@@ -11,6 +11,8 @@ public sealed partial class RaftNode
             || _log.Unstable.Snapshot is not null
             || _log.Unstable.Count > 0
             || _messages.Count > 0
+            || _pendingAckTo != 0
+            || (_commitToAnnounce && CommitAnnouncementDue())
             || _readStates.Count > 0
             || _log.HasNextCommittedEntries);
 
@@ -23,6 +25,12 @@ public sealed partial class RaftNode
         if (_readyOutstanding)
         {
             throw new InvalidOperationException("the previous Ready has not been advanced");
+        }
+
+        FlushAppendAck();
+        if (_commitToAnnounce)
+        {
+            AnnounceCommit();
         }
 
         var soft = SoftState;

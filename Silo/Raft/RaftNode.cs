@@ -33,6 +33,9 @@ public sealed partial class RaftNode
     private HardState _prevHardState;
     private SoftState _prevSoftState;
     private bool _readyOutstanding;
+    private ulong _pendingAckTo;
+    private ulong _pendingAckIndex;
+    private bool _commitToAnnounce;
 
     /// <summary>
     /// Creates a replica, or restarts one, from what <paramref name="storage"/> holds: its hard state, configuration
@@ -282,6 +285,10 @@ public sealed partial class RaftNode
         _pendingConfIndex = 0;
         _uncommittedSize = 0;
         _reads.Reset();
+        // Acknowledgements and commit announcements belong to the term that is ending.
+        _pendingAckTo = 0;
+        _pendingAckIndex = 0;
+        _commitToAnnounce = false;
     }
 
     private void BecomeFollower(ulong term, ulong leader)
