@@ -64,9 +64,6 @@ public sealed partial class FileReplicaLogStore
         batch.Clear();
         while (true)
         {
-            // Reset before looking at the queue: a save queued after the look sets the event again.
-            _wake.Wait();
-            _wake.Reset();
             lock (_gate)
             {
                 var bytes = 0L;
@@ -78,11 +75,6 @@ public sealed partial class FileReplicaLogStore
 
                 if (batch.Count > 0)
                 {
-                    if (_pending.Count > 0)
-                    {
-                        _wake.Set();
-                    }
-
                     return true;
                 }
 
@@ -90,7 +82,13 @@ public sealed partial class FileReplicaLogStore
                 {
                     return false;
                 }
+
+                // Reset under the lock, after finding nothing: whoever queues a save or starts closing takes the lock
+                // after this and sets the event after it, so no wake-up is lost.
+                _wake.Reset();
             }
+
+            _wake.Wait();
         }
     }
 
