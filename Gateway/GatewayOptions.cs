@@ -35,4 +35,10 @@ public sealed class GatewayOptions
 
     /// <summary>The largest gRPC message the server reads: <see cref="MaxRequestBytes"/> plus <see cref="GrpcOverheadBytes"/>.</summary>
     public int MaxReceiveMessageSize => checked(MaxRequestBytes + GrpcOverheadBytes);
+
+    /// <summary>
+    /// What the gRPC transport reads before refusing (four times <see cref="MaxReceiveMessageSize"/>): messages up
+    /// to here reach the interceptor, which refuses those above <see cref="MaxReceiveMessageSize"/> with etcd's message.
+    /// </summary>
+    public int TransportReceiveLimit => (int)Math.Min(int.MaxValue, 4L * MaxReceiveMessageSize);
 }

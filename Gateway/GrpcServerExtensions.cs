@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using EtcdOrleans.Gateway.Diagnostics;
 using EtcdOrleans.Gateway.Kv;
+using EtcdOrleans.Gateway.Lease;
 using Grpc.AspNetCore.Server;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -61,7 +62,7 @@ public static class GrpcServerExtensions
             grpc.EnableDetailedErrors = false;
         });
         services.AddOptions<GrpcServiceOptions>()
-            .Configure<IOptions<GatewayOptions>>((grpc, gateway) => grpc.MaxReceiveMessageSize = gateway.Value.MaxReceiveMessageSize);
+            .Configure<IOptions<GatewayOptions>>((grpc, gateway) => grpc.MaxReceiveMessageSize = gateway.Value.TransportReceiveLimit);
 
         services.AddOptions<KestrelServerOptions>()
             .Configure<IOptions<GatewayOptions>>((kestrel, gateway) => ConfigureKestrel(kestrel, gateway.Value, builder.Configuration));
@@ -73,6 +74,7 @@ public static class GrpcServerExtensions
     public static WebApplication MapEtcdGrpcServices(this WebApplication app)
     {
         app.MapGrpcService<KvService>();
+        app.MapGrpcService<LeaseService>();
         return app;
     }
 

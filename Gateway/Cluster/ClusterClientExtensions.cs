@@ -1,5 +1,6 @@
 using EtcdOrleans.Contracts;
 using EtcdOrleans.Gateway.Kv;
+using EtcdOrleans.Gateway.Lease;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 
@@ -35,6 +36,7 @@ public static class ClusterClientExtensions
             sp.GetRequiredService<IGrainFactory>(), sp.GetRequiredService<IOptions<EtcdOrleansSettings>>().Value.Replicas));
         builder.Services.AddSingleton<ProposalBatcher>();
         builder.Services.AddSingleton<IKvBackend, OrleansKvBackend>();
+        builder.Services.AddSingleton<ILeaseBackend, OrleansLeaseBackend>();
         builder.Services.AddSingleton<ClusterHeaderCache>();
         builder.Services.AddSingleton<IClusterHeaderSource>(sp => sp.GetRequiredService<ClusterHeaderCache>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterHeaderCache>());

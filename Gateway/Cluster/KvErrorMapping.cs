@@ -19,6 +19,8 @@ internal static class KvErrorMapping
         KvError.Timeout => EtcdErrorCode.Timeout,
         KvError.TooManyRequests => EtcdErrorCode.TooManyRequests,
         KvError.Stopped => EtcdErrorCode.Stopped,
+        KvError.LeaseExists => EtcdErrorCode.LeaseExist,
+        KvError.LeaseTtlTooLarge => EtcdErrorCode.LeaseTtlTooLarge,
         _ => throw new ArgumentOutOfRangeException(nameof(error), error, "A cluster error without a wire error."),
     };
 

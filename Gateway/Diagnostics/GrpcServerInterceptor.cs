@@ -1,4 +1,5 @@
 using EtcdOrleans.Gateway.Errors;
+using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Microsoft.Extensions.Logging;
@@ -24,6 +25,7 @@ public sealed class GrpcServerInterceptor(
     private const string BidiStream = "bidi_stream";
 
     private readonly TimeSpan _slowRequestThreshold = options.Value.SlowRequestThreshold;
+    private readonly int _maxReceiveMessageSize = options.Value.MaxReceiveMessageSize;
 
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
@@ -31,6 +33,7 @@ public sealed class GrpcServerInterceptor(
         var start = Begin(Unary, context);
         try
         {
+            ThrowIfTooLarge(request);
             var response = await continuation(request, context).ConfigureAwait(false);
             End(Unary, context, start, StatusCode.OK);
             return response;
@@ -84,6 +87,20 @@ public sealed class GrpcServerInterceptor(
         catch (Exception error)
         {
             throw Fail(BidiStream, context, start, error);
+        }
+    }
+
+    /// <summary>
+    /// etcd's receive limit, with grpc-go's own words (clients match on them): the transport lets messages up to
+    /// <see cref="GatewayOptions.TransportReceiveLimit"/> through, and this check holds them to etcd's limit.
+    /// </summary>
+    private void ThrowIfTooLarge<TRequest>(TRequest request)
+    {
+        if (request is IMessage message && message.CalculateSize() is var size && size > _maxReceiveMessageSize)
+        {
+            throw new RpcException(new Status(
+                StatusCode.ResourceExhausted,
+                $"grpc: received message larger than max ({size} vs. {_maxReceiveMessageSize})"));
         }
     }
 

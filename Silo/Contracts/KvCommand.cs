@@ -1,6 +1,6 @@
 namespace EtcdOrleans.Contracts;
 
-/// <summary>The KV operations of etcd's API.</summary>
+/// <summary>The operations of etcd's API that go through the leader's sequencer (KV, and lease grant/revoke).</summary>
 [GenerateSerializer, Alias("etcd.kv-operation")]
 public enum KvOperation : byte
 {
@@ -9,6 +9,12 @@ public enum KvOperation : byte
     DeleteRange = 2,
     Txn = 3,
     Compact = 4,
+
+    /// <summary>etcdserverpb.LeaseGrantRequest; answered with a LeaseGrantResponse.</summary>
+    LeaseGrant = 5,
+
+    /// <summary>etcdserverpb.LeaseRevokeRequest; answered with a LeaseRevokeResponse.</summary>
+    LeaseRevoke = 6,
 }
 
 /// <summary>
@@ -70,4 +76,10 @@ public enum KvError : byte
 
     /// <summary>etcdserver: server stopped.</summary>
     Stopped = 10,
+
+    /// <summary>etcdserver: lease already exists.</summary>
+    LeaseExists = 11,
+
+    /// <summary>etcdserver: too large lease TTL.</summary>
+    LeaseTtlTooLarge = 12,
 }

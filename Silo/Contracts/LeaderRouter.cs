@@ -3,12 +3,15 @@ namespace EtcdOrleans.Contracts;
 /// <summary>
 /// Finds the Raft leader for callers outside the group (gateways, read workers): remembers the last leader seen,
 /// follows "not leader" hints, and while there is no leader retries with a short backoff until a deadline —
-/// so an election after a failure costs callers a wait, not an error.
+/// so an election after a failure costs callers a wait, not an error. A replica whose call just failed (its silo
+/// died) is avoided for a while, even when the others still name it leader: they do until they elect another.
 /// </summary>
 public sealed class LeaderRouter(IGrainFactory grains, int replicas)
 {
     private static readonly TimeSpan NoLeaderBackoff = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan SuspectFor = TimeSpan.FromSeconds(3);
+    private readonly long[] _suspectUntil = new long[replicas + 1];
     private long _leader = 1;
     private long _nextGuess = 1;
 
@@ -32,6 +35,7 @@ public sealed class LeaderRouter(IGrainFactory grains, int replicas)
     {
         var deadline = DateTime.UtcNow + timeout;
         var target = Leader;
+        var noLeaderAnswers = 0;
         while (DateTime.UtcNow < deadline)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -46,6 +50,7 @@ public sealed class LeaderRouter(IGrainFactory grains, int replicas)
             }
             catch (Exception) when (!cancellationToken.IsCancellationRequested)
             {
+                Suspect(target);
                 target = NextGuess(target);
                 Interlocked.Exchange(ref _leader, (long)target);
                 if (!idempotent)
@@ -64,22 +69,44 @@ public sealed class LeaderRouter(IGrainFactory grains, int replicas)
                 return (reply, target);
             }
 
-            if (hint.Value != 0 && hint.Value != target)
+            var leaderHint = hint.Value is var h && h != 0 && h <= (ulong)replicas && !IsSuspect(h) ? h : 0;
+            if (leaderHint != 0 && leaderHint != target)
             {
-                target = hint.Value;
+                target = leaderHint;
                 continue;
             }
 
+            // No leader known (an election is on): ask again shortly, the same replica if it is the one named,
+            // else another, since this one may be cut off from the rest.
             await Task.Delay(NoLeaderBackoff, cancellationToken);
-            target = hint.Value != 0 ? hint.Value : NextGuess(target);
+            if (leaderHint == 0 && ++noLeaderAnswers % NoLeaderAnswersBeforeMoving == 0)
+            {
+                target = NextGuess(target);
+            }
         }
 
         return null;
     }
 
+    private const int NoLeaderAnswersBeforeMoving = 10;
+
+    private void Suspect(ulong replica) =>
+        Volatile.Write(ref _suspectUntil[replica], Environment.TickCount64 + (long)SuspectFor.TotalMilliseconds);
+
+    private bool IsSuspect(ulong replica) => Environment.TickCount64 < Volatile.Read(ref _suspectUntil[replica]);
+
+    /// <summary>Another replica than <paramref name="current"/>, preferring those whose calls did not just fail.</summary>
     private ulong NextGuess(ulong current)
     {
-        var next = (ulong)(Interlocked.Increment(ref _nextGuess) % replicas) + 1;
-        return next == current ? next % (ulong)replicas + 1 : next;
+        for (var attempt = 0; attempt < replicas; attempt++)
+        {
+            var next = (ulong)(Interlocked.Increment(ref _nextGuess) % replicas) + 1;
+            if (next != current && !IsSuspect(next))
+            {
+                return next;
+            }
+        }
+
+        return current % (ulong)replicas + 1;
     }
 }

@@ -9,7 +9,16 @@ public enum EffectKind : byte
     /// <summary>Compaction at <see cref="Effect.CompactRevision"/>; does not create a revision.</summary>
     Compaction = 2,
 
-    // 3.. reserved: lease grant, lease revoke (a revoke that deletes keys carries them as Changes), auth, membership.
+    /// <summary>Grant of lease <see cref="Effect.LeaseId"/> with TTL <see cref="Effect.LeaseTtl"/>; does not create a revision.</summary>
+    LeaseGrant = 3,
+
+    /// <summary>
+    /// Revocation of lease <see cref="Effect.LeaseId"/>. Its attached keys are deleted as <see cref="Effect.Changes"/>
+    /// (key order) at a new revision; a revoke of a lease without keys creates no revision.
+    /// </summary>
+    LeaseRevoke = 4,
+
+    // 5.. reserved: auth, membership.
 }
 
 /// <summary>Kind of a key change. Values are part of the log format.</summary>
@@ -64,18 +73,23 @@ public readonly struct KeyChange
 /// </summary>
 public sealed class Effect
 {
-    private Effect(EffectKind kind, long revision, IReadOnlyList<KeyChange> changes, long compactRevision, bool physical)
+    private Effect(EffectKind kind, long revision, IReadOnlyList<KeyChange> changes, long compactRevision, bool physical, long leaseId = 0, long leaseTtl = 0)
     {
         Kind = kind;
         Revision = revision;
         Changes = changes;
         CompactRevision = compactRevision;
         Physical = physical;
+        LeaseId = leaseId;
+        LeaseTtl = leaseTtl;
     }
 
     public EffectKind Kind { get; }
 
-    /// <summary>Mutation: the new main revision. Compaction: the current revision when it was resolved.</summary>
+    /// <summary>
+    /// Mutation, and a lease revoke that deletes keys: the new main revision. Otherwise the current revision when the
+    /// effect was resolved.
+    /// </summary>
     public long Revision { get; }
 
     public IReadOnlyList<KeyChange> Changes { get; }
@@ -83,6 +97,12 @@ public sealed class Effect
     public long CompactRevision { get; }
 
     public bool Physical { get; }
+
+    /// <summary>The lease granted or revoked (lease effects only).</summary>
+    public long LeaseId { get; }
+
+    /// <summary>The granted TTL in seconds, already raised to the minimum (lease grants only).</summary>
+    public long LeaseTtl { get; }
 
     /// <summary>True when applying the effect creates main revision <see cref="Revision"/>.</summary>
     public bool CreatesRevision => Changes.Count > 0;
@@ -96,6 +116,39 @@ public sealed class Effect
             throw new ArgumentException("A mutation has at least one change.", nameof(changes));
         }
 
+        RequireOrderedSubs(changes);
+        return new Effect(EffectKind.Mutation, revision, changes, 0, false);
+    }
+
+    /// <summary>A lease grant resolved at <paramref name="currentRevision"/> (which it does not change).</summary>
+    public static Effect LeaseGrant(long currentRevision, long leaseId, long ttl)
+        => new(EffectKind.LeaseGrant, currentRevision, [], 0, false, leaseId, ttl);
+
+    /// <summary>
+    /// A lease revoke. With <paramref name="deletes"/> (deletes only, Sub = 0, 1, 2, ... in key order) it creates
+    /// <paramref name="revision"/>; without, <paramref name="revision"/> is the current revision, left unchanged.
+    /// </summary>
+    public static Effect LeaseRevoke(long revision, long leaseId, IReadOnlyList<KeyChange> deletes)
+    {
+        RequireOrderedSubs(deletes);
+        foreach (var change in deletes)
+        {
+            if (change.Kind != KeyChangeKind.Delete)
+            {
+                throw new ArgumentException("A lease revoke only deletes keys.", nameof(deletes));
+            }
+        }
+
+        if (deletes.Count > 0)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(revision, 2);
+        }
+
+        return new Effect(EffectKind.LeaseRevoke, revision, deletes, 0, false, leaseId);
+    }
+
+    private static void RequireOrderedSubs(IReadOnlyList<KeyChange> changes)
+    {
         for (var i = 0; i < changes.Count; i++)
         {
             if (changes[i].Sub != i)
@@ -103,8 +156,6 @@ public sealed class Effect
                 throw new ArgumentException("Changes must have sub-revisions 0, 1, 2, ... in order.", nameof(changes));
             }
         }
-
-        return new Effect(EffectKind.Mutation, revision, changes, 0, false);
     }
 
     public static Effect Compaction(long currentRevision, long compactRevision, bool physical)

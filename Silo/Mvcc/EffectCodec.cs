@@ -8,6 +8,7 @@ namespace EtcdOrleans.Mvcc;
 /// format (1 byte) | kind (1 byte) | revision | kind-specific body.
 /// Mutation body: count, then per change: kind (1 byte) | sub | key length | key, and for a put
 /// create revision | version | lease | value length | value. Compaction body: compact revision | physical (1 byte).
+/// Lease grant body: lease id | TTL. Lease revoke body: lease id | count, then the changes as in a mutation (deletes).
 /// </summary>
 public static class EffectCodec
 {
@@ -20,23 +21,35 @@ public static class EffectCodec
         switch (effect.Kind)
         {
             case EffectKind.Mutation:
-                length += VarintLength(effect.Changes.Count);
-                foreach (var change in effect.Changes)
-                {
-                    length += 1 + VarintLength(change.Sub) + VarintLength(change.Key.Length) + change.Key.Length;
-                    if (change.Kind == KeyChangeKind.Put)
-                    {
-                        length += VarintLength(change.CreateRevision) + VarintLength(change.Version)
-                            + VarintLength(change.Lease) + VarintLength(change.Value.Length) + change.Value.Length;
-                    }
-                }
-
+                length += ChangesLength(effect.Changes);
                 break;
             case EffectKind.Compaction:
                 length += VarintLength(effect.CompactRevision) + 1;
                 break;
+            case EffectKind.LeaseGrant:
+                length += VarintLength(effect.LeaseId) + VarintLength(effect.LeaseTtl);
+                break;
+            case EffectKind.LeaseRevoke:
+                length += VarintLength(effect.LeaseId) + ChangesLength(effect.Changes);
+                break;
             default:
                 throw new ArgumentException($"Unknown effect kind {effect.Kind}.", nameof(effect));
+        }
+
+        return length;
+    }
+
+    private static int ChangesLength(IReadOnlyList<KeyChange> changes)
+    {
+        var length = VarintLength(changes.Count);
+        foreach (var change in changes)
+        {
+            length += 1 + VarintLength(change.Sub) + VarintLength(change.Key.Length) + change.Key.Length;
+            if (change.Kind == KeyChangeKind.Put)
+            {
+                length += VarintLength(change.CreateRevision) + VarintLength(change.Version)
+                    + VarintLength(change.Lease) + VarintLength(change.Value.Length) + change.Value.Length;
+            }
         }
 
         return length;
@@ -73,27 +86,21 @@ public static class EffectCodec
         switch (kind)
         {
             case EffectKind.Mutation:
-                var count = checked((int)reader.Varint());
-                if (count <= 0 || count > source.Length)
+                var changes = ReadChanges(ref reader, source.Length);
+                if (changes.Length == 0)
                 {
                     throw new FormatException("Bad change count.");
                 }
 
-                var changes = new KeyChange[count];
-                for (var i = 0; i < count; i++)
-                {
-                    var changeKind = (KeyChangeKind)reader.Byte();
-                    var sub = reader.Varint();
-                    var key = reader.Bytes();
-                    changes[i] = changeKind switch
-                    {
-                        KeyChangeKind.Put => ReadPut(ref reader, key, sub),
-                        KeyChangeKind.Delete => KeyChange.Delete(key, sub),
-                        _ => throw new FormatException($"Unknown change kind {changeKind}."),
-                    };
-                }
-
                 effect = Effect.Mutation(revision, changes);
+                break;
+            case EffectKind.LeaseGrant:
+                var grantedId = reader.Varint();
+                effect = Effect.LeaseGrant(revision, grantedId, reader.Varint());
+                break;
+            case EffectKind.LeaseRevoke:
+                var revokedId = reader.Varint();
+                effect = Effect.LeaseRevoke(revision, revokedId, ReadChanges(ref reader, source.Length));
                 break;
             case EffectKind.Compaction:
                 var compactRevision = reader.Varint();
@@ -112,6 +119,31 @@ public static class EffectCodec
         return effect;
     }
 
+    private static KeyChange[] ReadChanges(ref Reader reader, int sourceLength)
+    {
+        var count = checked((int)reader.Varint());
+        if (count < 0 || count > sourceLength)
+        {
+            throw new FormatException("Bad change count.");
+        }
+
+        var changes = new KeyChange[count];
+        for (var i = 0; i < count; i++)
+        {
+            var changeKind = (KeyChangeKind)reader.Byte();
+            var sub = reader.Varint();
+            var key = reader.Bytes();
+            changes[i] = changeKind switch
+            {
+                KeyChangeKind.Put => ReadPut(ref reader, key, sub),
+                KeyChangeKind.Delete => KeyChange.Delete(key, sub),
+                _ => throw new FormatException($"Unknown change kind {changeKind}."),
+            };
+        }
+
+        return changes;
+    }
+
     private static KeyChange ReadPut(ref Reader reader, byte[] key, long sub)
     {
         var create = reader.Varint();
@@ -127,27 +159,45 @@ public static class EffectCodec
         span[pos++] = FormatVersion;
         span[pos++] = (byte)effect.Kind;
         pos += WriteVarint(span[pos..], effect.Revision);
-        if (effect.Kind == EffectKind.Mutation)
+        switch (effect.Kind)
         {
-            pos += WriteVarint(span[pos..], effect.Changes.Count);
-            foreach (var change in effect.Changes)
-            {
-                span[pos++] = (byte)change.Kind;
-                pos += WriteVarint(span[pos..], change.Sub);
-                pos += WriteBytes(span[pos..], change.Key);
-                if (change.Kind == KeyChangeKind.Put)
-                {
-                    pos += WriteVarint(span[pos..], change.CreateRevision);
-                    pos += WriteVarint(span[pos..], change.Version);
-                    pos += WriteVarint(span[pos..], change.Lease);
-                    pos += WriteBytes(span[pos..], change.Value);
-                }
-            }
+            case EffectKind.Mutation:
+                pos += WriteChanges(span[pos..], effect.Changes);
+                break;
+            case EffectKind.Compaction:
+                pos += WriteVarint(span[pos..], effect.CompactRevision);
+                span[pos++] = effect.Physical ? (byte)1 : (byte)0;
+                break;
+            case EffectKind.LeaseGrant:
+                pos += WriteVarint(span[pos..], effect.LeaseId);
+                pos += WriteVarint(span[pos..], effect.LeaseTtl);
+                break;
+            case EffectKind.LeaseRevoke:
+                pos += WriteVarint(span[pos..], effect.LeaseId);
+                pos += WriteChanges(span[pos..], effect.Changes);
+                break;
+            default:
+                throw new ArgumentException($"Unknown effect kind {effect.Kind}.", nameof(effect));
         }
-        else
+
+        return pos;
+    }
+
+    private static int WriteChanges(Span<byte> span, IReadOnlyList<KeyChange> changes)
+    {
+        var pos = WriteVarint(span, changes.Count);
+        foreach (var change in changes)
         {
-            pos += WriteVarint(span[pos..], effect.CompactRevision);
-            span[pos++] = effect.Physical ? (byte)1 : (byte)0;
+            span[pos++] = (byte)change.Kind;
+            pos += WriteVarint(span[pos..], change.Sub);
+            pos += WriteBytes(span[pos..], change.Key);
+            if (change.Kind == KeyChangeKind.Put)
+            {
+                pos += WriteVarint(span[pos..], change.CreateRevision);
+                pos += WriteVarint(span[pos..], change.Version);
+                pos += WriteVarint(span[pos..], change.Lease);
+                pos += WriteBytes(span[pos..], change.Value);
+            }
         }
 
         return pos;

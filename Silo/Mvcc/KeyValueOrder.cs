@@ -23,6 +23,18 @@ public sealed class KeyValueOrder : IComparer<KeyValue>
     /// <summary>True when the order is plain key ascending (the store's natural order).</summary>
     public bool IsKeyAscending => Target == SortTarget.Key && Order == SortOrder.Ascend;
 
+    /// <summary>Plain key ascending (for windows of keys taken in the store's order).</summary>
+    public static KeyValueOrder ByKey => KeyAscending;
+
+    /// <summary>
+    /// etcd 3.4's quirk: with sort order NONE, a target other than KEY, a limit and no revision filters, etcd reads
+    /// only the first limit + 1 keys in key order and sorts just those by the target (not the whole range).
+    /// </summary>
+    public static bool SortsFirstKeysOnly(RangeRequest request) =>
+        request.SortOrder == SortOrder.None && request.SortTarget != SortTarget.Key && request.Limit > 0 &&
+        request.MinModRevision == 0 && request.MaxModRevision == 0 &&
+        request.MinCreateRevision == 0 && request.MaxCreateRevision == 0;
+
     public static KeyValueOrder For(RangeRequest request)
     {
         var order = request.SortOrder;

@@ -8,12 +8,13 @@ namespace EtcdOrleans.Mvcc;
 /// Layout (little-endian, lengths as 7-bit encoded ints): magic "EOMV" | format (u16) | owned range start |
 /// has end (bool) [| end] | current revision (i64) | compacted revision (i64) | key count (i32) | per key:
 /// key | version count (i32) | per version: main (i64) | sub (i64) | is put (bool) [| create (i64) | version (i64)
-/// | lease (i64) | value] | CRC-32C of all preceding bytes (u32).
+/// | lease (i64) | value] | lease count (i32) | per lease: id (i64) | granted TTL (i64) | CRC-32C of all preceding
+/// bytes (u32). Format 1 had no lease table; it is still read (as no leases).
 /// </summary>
 public static class MvccCheckpoint
 {
     /// <summary>The format written by <see cref="Write"/>.</summary>
-    public const ushort FormatVersion = 1;
+    public const ushort FormatVersion = 2;
 
     private static ReadOnlySpan<byte> Magic => "EOMV"u8;
 
@@ -57,7 +58,7 @@ public static class MvccCheckpoint
             }
 
             var format = reader.ReadUInt16();
-            if (format != FormatVersion)
+            if (format is < 1 or > FormatVersion)
             {
                 throw new InvalidDataException($"Unknown MVCC checkpoint format {format}.");
             }
@@ -65,7 +66,7 @@ public static class MvccCheckpoint
             var start = ReadBytes(reader);
             var end = reader.ReadBoolean() ? ReadBytes(reader) : null;
             var store = new MvccStore(start.Length == 0 && end is null ? KeyRange.All : KeyRange.Between(start, end));
-            store.ReadCheckpointBody(reader);
+            store.ReadCheckpointBody(reader, format);
             var computed = crc.Crc;
             Span<byte> trailer = stackalloc byte[4];
             stream.ReadExactly(trailer);

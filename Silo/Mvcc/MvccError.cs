@@ -18,6 +18,12 @@ public enum MvccError
 
     /// <summary>lease.ErrLeaseNotFound; wire: NotFound "etcdserver: requested lease not found".</summary>
     LeaseNotFound = 4,
+
+    /// <summary>lease.ErrLeaseExists; wire: FailedPrecondition "etcdserver: lease already exists".</summary>
+    LeaseExists = 5,
+
+    /// <summary>lease.ErrLeaseTTLTooLarge; wire: OutOfRange "etcdserver: too large lease TTL".</summary>
+    LeaseTtlTooLarge = 6,
 }
 
 /// <summary>Texts of the errors, byte-identical to etcd's.</summary>
@@ -31,6 +37,8 @@ public static class MvccErrors
         MvccError.FutureRevision => "mvcc: required revision is a future revision",
         MvccError.KeyNotFound => "etcdserver: key not found",
         MvccError.LeaseNotFound => "lease not found",
+        MvccError.LeaseExists => "lease already exists",
+        MvccError.LeaseTtlTooLarge => "too large lease TTL",
         _ => throw new ArgumentOutOfRangeException(nameof(error), error, null),
     };
 
@@ -42,6 +50,8 @@ public static class MvccErrors
         MvccError.FutureRevision => "etcdserver: mvcc: required revision is a future revision",
         MvccError.KeyNotFound => "etcdserver: key not found",
         MvccError.LeaseNotFound => "etcdserver: requested lease not found",
+        MvccError.LeaseExists => "etcdserver: lease already exists",
+        MvccError.LeaseTtlTooLarge => "etcdserver: too large lease TTL",
         _ => throw new ArgumentOutOfRangeException(nameof(error), error, null),
     };
 

@@ -34,9 +34,12 @@ public sealed partial class MvccStore
                 }
             }
         }
+
+        WriteLeases(writer);
     }
 
-    internal void ReadCheckpointBody(BinaryReader reader)
+    /// <summary>Reads a body of <paramref name="format"/> 1 (no lease table) or 2.</summary>
+    internal void ReadCheckpointBody(BinaryReader reader, ushort format)
     {
         CurrentRevision = reader.ReadInt64();
         CompactedRevision = reader.ReadInt64();
@@ -83,5 +86,11 @@ public sealed partial class MvccStore
         log.Sort(static (a, b) => a.Revision.CompareTo(b.Revision));
         _keys = new SortedSet<KeyIndex>(indexes, KeyIndexComparer.Instance);
         _log = log;
+        if (format >= 2)
+        {
+            ReadLeases(reader);
+        }
+
+        ReattachKeys();
     }
 }

@@ -82,8 +82,12 @@ public sealed partial class MvccStore
         var rev = ResolveReadRevision(request.Revision, currentRevision);
         var range = KeyRange.FromEtcd(request.Key, request.RangeEnd).Intersect(OwnedRange);
         var order = KeyValueOrder.For(request);
-        var natural = order.IsKeyAscending;
+        var firstKeysOnly = KeyValueOrder.SortsFirstKeysOnly(request);
+        var natural = order.IsKeyAscending || firstKeysOnly;
         var limit = request.Limit;
+
+        // Collect in key order up to the limit; etcd's quirk keeps one more key (see SortsFirstKeysOnly).
+        var keep = firstKeysOnly ? limit + 1 : limit;
         long count = 0, matched = 0;
         var kvs = new List<KeyValue>();
         foreach (var index in IndexesIn(range))
@@ -101,7 +105,7 @@ public sealed partial class MvccStore
             }
 
             matched++;
-            if (natural && limit > 0 && kvs.Count >= limit)
+            if (natural && keep > 0 && kvs.Count >= keep)
             {
                 continue;
             }
@@ -109,7 +113,12 @@ public sealed partial class MvccStore
             kvs.Add(kv);
         }
 
-        if (!natural)
+        if (firstKeysOnly)
+        {
+            // Sorted, not cut: a merger across partitions picks the first limit + 1 keys of all parts.
+            kvs.Sort(order);
+        }
+        else if (!natural)
         {
             kvs.Sort(order);
             if (limit > 0 && kvs.Count > limit)

@@ -47,7 +47,9 @@ public sealed partial class MvccStore
     /// or a compaction at a revision &lt;= <see cref="CompactedRevision"/> is a no-op (returns false).
     /// A mutation must be at exactly <see cref="CurrentRevision"/> + 1 and a compaction at most at
     /// <see cref="CurrentRevision"/>; otherwise <see cref="EffectOrderException"/> (a gap).
-    /// Effects of kinds unknown to the MVCC layer that create no revision are ignored.
+    /// Lease effects change the lease table of a store of all keys (<see cref="TracksLeases"/>); a lease revoke that
+    /// deletes keys is applied like a mutation. Effects of kinds unknown to the MVCC layer that create no revision
+    /// are ignored.
     /// </summary>
     public bool Apply(Effect effect)
     {
@@ -82,7 +84,13 @@ public sealed partial class MvccStore
             }
 
             CurrentRevision = effect.Revision;
+            ApplyLeaseEffect(effect);
             return true;
+        }
+
+        if (effect.Kind is EffectKind.LeaseGrant or EffectKind.LeaseRevoke)
+        {
+            return ApplyLeaseEffect(effect);
         }
 
         if (effect.Kind == EffectKind.Compaction)
@@ -151,6 +159,11 @@ public sealed partial class MvccStore
             CurrentRevision = CurrentRevision,
             CompactedRevision = CompactedRevision,
         };
+        if (copy.TracksLeases && TracksLeases)
+        {
+            copy.Leases = Leases.Clone();
+        }
+
         var map = new Dictionary<KeyIndex, KeyIndex>(_keys.Count, ReferenceEqualityComparer.Instance);
         var cloned = new List<KeyIndex>(_keys.Count);
         foreach (var index in _keys)
@@ -190,6 +203,7 @@ public sealed partial class MvccStore
     internal void WritePut(KeyValue kv, long sub)
     {
         var index = FindOrAdd(kv.Key);
+        MoveAttachment(index.IsEmpty ? null : index.Last.Value, kv);
         var revision = new Revision(kv.ModRevision, sub);
         index.Append(revision, kv);
         _log.Add(new LogEntry(revision, index));
@@ -198,6 +212,7 @@ public sealed partial class MvccStore
     internal void WriteTombstone(byte[] key, Revision revision)
     {
         var index = FindOrAdd(key);
+        MoveAttachment(index.IsEmpty ? null : index.Last.Value, null);
         index.Append(revision, null);
         _log.Add(new LogEntry(revision, index));
     }
@@ -210,7 +225,9 @@ public sealed partial class MvccStore
         while (_log.Count > 0 && _log[^1].Revision.Main == main)
         {
             var index = _log[^1].Index;
+            var undone = index.Last.Value;
             index.RemoveLast();
+            MoveAttachment(undone, index.IsEmpty ? null : index.Last.Value);
             if (index.IsEmpty)
             {
                 _keys.Remove(index);

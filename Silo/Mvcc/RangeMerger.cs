@@ -47,6 +47,16 @@ public static class RangeMerger
                 all.AddRange(part.Kvs);
             }
 
+            if (KeyValueOrder.SortsFirstKeysOnly(request))
+            {
+                // etcd's quirk over all parts: the first limit + 1 keys in key order, then sorted by the target.
+                all.Sort(KeyValueOrder.ByKey);
+                if (all.Count > request.Limit + 1)
+                {
+                    all.RemoveRange((int)request.Limit + 1, all.Count - (int)request.Limit - 1);
+                }
+            }
+
             all.Sort(KeyValueOrder.For(request));
             kvs = all;
         }

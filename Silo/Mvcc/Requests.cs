@@ -121,3 +121,12 @@ public sealed record Compare(CompareResult Result, CompareTarget Target, byte[] 
 
     public byte[]? Value { get; init; }
 }
+
+/// <summary>
+/// etcd's LeaseGrantRequest. <see cref="Id"/> 0 lets the sequencer choose a new positive id; <see cref="Ttl"/> is in
+/// seconds, raised to the minimum TTL.
+/// </summary>
+public sealed record LeaseGrantRequest(long Id, long Ttl) : MvccRequest;
+
+/// <summary>etcd's LeaseRevokeRequest: revokes the lease and deletes its keys.</summary>
+public sealed record LeaseRevokeRequest(long Id) : MvccRequest;

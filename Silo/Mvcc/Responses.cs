@@ -45,3 +45,16 @@ public sealed class TxnResponse : MvccResponse
 public sealed class CompactionResponse : MvccResponse
 {
 }
+
+/// <summary>etcd's LeaseGrantResponse: the lease's id and granted TTL (after raising it to the minimum).</summary>
+public sealed class LeaseGrantResponse : MvccResponse
+{
+    public long Id { get; init; }
+
+    public long Ttl { get; init; }
+}
+
+/// <summary>etcd's LeaseRevokeResponse.</summary>
+public sealed class LeaseRevokeResponse : MvccResponse
+{
+}

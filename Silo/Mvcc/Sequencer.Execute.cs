@@ -6,7 +6,7 @@ public sealed partial class Sequencer
     private PutResponse ResolvePut(PutRequest put, WriteBatch write)
     {
         // A plain put checks the lease before reading the previous value.
-        if (put.Lease != 0 && !_leases.Exists(put.Lease))
+        if (put.Lease != 0 && !_state.Leases.Exists(put.Lease))
         {
             MvccErrors.Throw(MvccError.LeaseNotFound);
         }
@@ -144,7 +144,7 @@ public sealed partial class Sequencer
                         MvccErrors.Throw(MvccError.KeyNotFound);
                     }
 
-                    if (put.Lease != 0 && !_leases.Exists(put.Lease))
+                    if (put.Lease != 0 && !_state.Leases.Exists(put.Lease))
                     {
                         MvccErrors.Throw(MvccError.LeaseNotFound);
                     }

@@ -10,14 +10,21 @@ namespace EtcdOrleans.Mvcc;
 public sealed partial class Sequencer
 {
     private MvccStore _state;
-    private readonly ILeaseLookup _leases;
+    private readonly long _minLeaseTtl;
+    private readonly Random _leaseIds;
 
-    /// <summary>Takes ownership of <paramref name="appliedState"/> (pass a copy) as the speculative state.</summary>
-    public Sequencer(MvccStore appliedState, ILeaseLookup leases)
+    /// <summary>
+    /// Takes ownership of <paramref name="appliedState"/> (pass a copy) as the speculative state; its lease table is
+    /// the one puts and lease requests check. Lease grants get at least <paramref name="minLeaseTtl"/> seconds
+    /// (<see cref="LeaseLimits.MinTtl"/>); server-chosen lease ids come from a random source seeded with
+    /// <paramref name="leaseIdSeed"/> (null: unpredictable).
+    /// </summary>
+    public Sequencer(MvccStore appliedState, long minLeaseTtl = LeaseLimits.DefaultMinTtl, int? leaseIdSeed = null)
     {
         RequireAllKeys(appliedState);
         _state = appliedState;
-        _leases = leases;
+        _minLeaseTtl = minLeaseTtl;
+        _leaseIds = leaseIdSeed is { } seed ? new Random(seed) : new Random();
     }
 
     /// <summary>The speculative revision: the applied revision plus one per pending mutation effect.</summary>
@@ -33,9 +40,9 @@ public sealed partial class Sequencer
     /// A sequencer for a new leader: <paramref name="appliedCopy"/> (owned from now on) plus the effects in its log
     /// after the applied index, replayed in order.
     /// </summary>
-    public static Sequencer FromApplied(MvccStore appliedCopy, ILeaseLookup leases, IEnumerable<Effect>? pending = null)
+    public static Sequencer FromApplied(MvccStore appliedCopy, IEnumerable<Effect>? pending = null, long minLeaseTtl = LeaseLimits.DefaultMinTtl)
     {
-        var sequencer = new Sequencer(appliedCopy, leases);
+        var sequencer = new Sequencer(appliedCopy, minLeaseTtl);
         if (pending is not null)
         {
             foreach (var effect in pending)
@@ -66,15 +73,21 @@ public sealed partial class Sequencer
 
     /// <summary>
     /// Resolves a <see cref="PutRequest"/>, <see cref="DeleteRangeRequest"/>, <see cref="TxnRequest"/>,
-    /// <see cref="CompactionRequest"/> or <see cref="RangeRequest"/> against the speculative state.
+    /// <see cref="CompactionRequest"/>, <see cref="RangeRequest"/>, <see cref="LeaseGrantRequest"/> or
+    /// <see cref="LeaseRevokeRequest"/> against the speculative state.
     /// On success the effect (if any) is already part of the speculative state.
     /// </summary>
     public Resolution Resolve(MvccRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request is CompactionRequest compaction)
+        switch (request)
         {
-            return ResolveCompaction(compaction);
+            case CompactionRequest compaction:
+                return ResolveCompaction(compaction);
+            case LeaseGrantRequest grant:
+                return ResolveLeaseGrant(grant);
+            case LeaseRevokeRequest revoke:
+                return ResolveLeaseRevoke(revoke);
         }
 
         if (request is RangeRequest range)

@@ -47,6 +47,30 @@ public sealed class RangeTests
     }
 
     [Fact]
+    public void SortNoneByTargetWithLimit_SortsOnlyTheFirstKeys_AsEtcd34()
+    {
+        // a: version 3, b: 1, c: 2, d: 1. etcd reads the first limit + 1 keys (a, b, c) and sorts those by version.
+        var s = NewSequencer();
+        s.Put("a", "1");
+        s.Put("a", "2");
+        s.Put("a", "3");
+        s.Put("b", "1");
+        s.Put("c", "1");
+        s.Put("c", "2");
+        s.Put("d", "1");
+        var store = s.State;
+
+        var quirk = store.Range(All() with { SortOrder = SortOrder.None, SortTarget = SortTarget.Version, Limit = 2 });
+        Assert.Equal(["b", "c"], Keys(quirk));
+        Assert.True(quirk.More);
+        Assert.Equal(4, quirk.Count);
+
+        // An explicit order, or a revision filter, sorts the whole range.
+        Assert.Equal(["b", "d"], Keys(store.Range(All() with { SortOrder = SortOrder.Ascend, SortTarget = SortTarget.Version, Limit = 2 })));
+        Assert.Equal(["b", "d"], Keys(store.Range(All() with { SortTarget = SortTarget.Version, Limit = 2, MinModRevision = 1 })));
+    }
+
+    [Fact]
     public void ReadAtPastRevisionSeesThatSnapshot()
     {
         var store = Build().State;

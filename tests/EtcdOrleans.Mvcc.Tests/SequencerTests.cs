@@ -162,7 +162,7 @@ public sealed class SequencerTests
         Assert.Equal(4, next.Revision);
         Assert.Equal(2, applied.CurrentRevision);
 
-        var rebuilt = Sequencer.FromApplied(applied.Clone(), new GrantedLeases(), [pending, next]);
+        var rebuilt = Sequencer.FromApplied(applied.Clone(), [pending, next]);
         Assert.Equal(4, rebuilt.Revision);
         Assert.Equal(s.State.Range(All()).Kvs, rebuilt.State.Range(All()).Kvs);
     }
@@ -170,6 +170,6 @@ public sealed class SequencerTests
     [Fact]
     public void SequencerNeedsAllKeys()
     {
-        Assert.Throws<ArgumentException>(() => new Sequencer(new MvccStore(KeyRange.Between(B("a"), B("b"))), new GrantedLeases()));
+        Assert.Throws<ArgumentException>(() => new Sequencer(new MvccStore(KeyRange.Between(B("a"), B("b")))));
     }
 }

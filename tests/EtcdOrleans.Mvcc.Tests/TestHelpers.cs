@@ -11,15 +11,16 @@ internal static class TestHelpers
 
     public static string[] Keys(RangeResponse response) => response.Kvs.Select(kv => S(kv.Key)).ToArray();
 
+    /// <summary>A sequencer on an empty store with <paramref name="leases"/> granted (grants create no revision).</summary>
     public static Sequencer NewSequencer(params long[] leases)
     {
-        var granted = new GrantedLeases();
+        var sequencer = new Sequencer(new MvccStore(), leaseIdSeed: 7);
         foreach (var lease in leases)
         {
-            granted.Grant(lease);
+            sequencer.Ok(new LeaseGrantRequest(lease, 60));
         }
 
-        return new Sequencer(new MvccStore(), granted);
+        return sequencer;
     }
 
     public static Resolution Ok(this Sequencer sequencer, MvccRequest request)

@@ -13,6 +13,8 @@ internal static class KvErrors
         MvccError.FutureRevision => KvError.FutureRevision,
         MvccError.KeyNotFound => KvError.KeyNotFound,
         MvccError.LeaseNotFound => KvError.LeaseNotFound,
+        MvccError.LeaseExists => KvError.LeaseExists,
+        MvccError.LeaseTtlTooLarge => KvError.LeaseTtlTooLarge,
         _ => throw new ArgumentOutOfRangeException(nameof(error), error, null),
     };
 }

@@ -39,6 +39,10 @@ internal static class ProtoMapper
 
     public static CompactionRequest ToMvcc(Rpc.CompactionRequest request) => new(request.Revision) { Physical = request.Physical };
 
+    public static LeaseGrantRequest ToMvcc(Rpc.LeaseGrantRequest request) => new(request.ID, request.TTL);
+
+    public static LeaseRevokeRequest ToMvcc(Rpc.LeaseRevokeRequest request) => new(request.ID);
+
     public static TxnRequest ToMvcc(Rpc.TxnRequest request) => new(
         request.Compare.Select(ToMvcc).ToArray(),
         request.Success.Select(ToMvcc).ToArray(),
@@ -116,6 +120,8 @@ internal static class ProtoMapper
         DeleteRangeResponse r => ToProto(r).ToByteArray(),
         TxnResponse r => ToProto(r).ToByteArray(),
         CompactionResponse r => ToProto(r).ToByteArray(),
+        LeaseGrantResponse r => new Rpc.LeaseGrantResponse { Header = Header(r), ID = r.Id, TTL = r.Ttl }.ToByteArray(),
+        LeaseRevokeResponse r => new Rpc.LeaseRevokeResponse { Header = Header(r) }.ToByteArray(),
         _ => throw new ArgumentOutOfRangeException(nameof(response), response.GetType().Name, null),
     };
 
@@ -124,9 +130,17 @@ internal static class ProtoMapper
         RangeResponse r => new Rpc.ResponseOp { ResponseRange = ToProto(r) },
         PutResponse r => new Rpc.ResponseOp { ResponsePut = ToProto(r) },
         DeleteRangeResponse r => new Rpc.ResponseOp { ResponseDeleteRange = ToProto(r) },
-        TxnResponse r => new Rpc.ResponseOp { ResponseTxn = ToProto(r) },
+        TxnResponse r => new Rpc.ResponseOp { ResponseTxn = NestedTxn(r) },
         _ => throw new ArgumentOutOfRangeException(nameof(response), response.GetType().Name, null),
     };
+
+    /// <summary>A txn inside a txn: etcd 3.4 sends its header present but empty (its ops' headers keep their revision).</summary>
+    private static Rpc.TxnResponse NestedTxn(TxnResponse response)
+    {
+        var proto = ToProto(response);
+        proto.Header = new Rpc.ResponseHeader();
+        return proto;
+    }
 
     public static PbKv.KeyValue ToProto(KeyValue kv) => new()
     {

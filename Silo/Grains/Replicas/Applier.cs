@@ -6,17 +6,21 @@ namespace EtcdOrleans.Grains.Replicas;
 /// <summary>
 /// The leader's delivery of applied effects to the range grains: every range grain gets every batch (so each knows
 /// how far the log is applied), carrying just the effects that touch its keys. Range grains apply idempotently by
-/// log index and pull from a replica whatever a batch skips over, so a leader change loses nothing.
+/// log index and pull from a replica whatever a batch skips over, so a leader change or a lost batch loses nothing.
+/// <para>Delivery never holds up the write path: a client is answered once its effect is durable on a majority and
+/// applied by the leader; a read waits until the range grains it reads have applied as far as its read barrier. Each
+/// range has one batch in flight; what is applied meanwhile is coalesced into its next batch.</para>
 /// </summary>
 internal sealed class Applier(IGrainFactory grains, KeySpace keySpace, ulong replicaId)
 {
-    private readonly IMvccRangeGrain[] _ranges = Enumerable.Range(0, keySpace.Count)
-        .Select(i => grains.GetGrain<IMvccRangeGrain>(i))
+    private readonly RangeFeed[] _feeds = Enumerable.Range(0, keySpace.Count)
+        .Select(i => new RangeFeed(grains.GetGrain<IMvccRangeGrain>(i), replicaId))
         .ToArray();
 
-    public Task DeliverAsync(ulong firstIndex, ulong lastIndex, long revision, IReadOnlyList<(byte[] Bytes, Effect Effect)> effects)
+    /// <summary>Queues the effects applied at log indexes [<paramref name="firstIndex"/>, <paramref name="lastIndex"/>].</summary>
+    public void Deliver(ulong firstIndex, ulong lastIndex, long revision, IReadOnlyList<(byte[] Bytes, Effect Effect)> effects)
     {
-        var perRange = new List<byte[]>[_ranges.Length];
+        var perRange = new List<byte[]>[_feeds.Length];
         for (var r = 0; r < perRange.Length; r++)
         {
             perRange[r] = [];
@@ -35,25 +39,72 @@ internal sealed class Applier(IGrainFactory grains, KeySpace keySpace, ulong rep
                 continue;
             }
 
-            var last = -1;
             foreach (var change in effect.Changes)
             {
-                var range = keySpace.IndexOf(change.Key);
-                if (range != last && (perRange[range].Count == 0 || !ReferenceEquals(perRange[range][^1], bytes)))
+                var list = perRange[keySpace.IndexOf(change.Key)];
+                if (list.Count == 0 || !ReferenceEquals(list[^1], bytes))
                 {
-                    perRange[range].Add(bytes);
+                    list.Add(bytes);
                 }
-
-                last = range;
             }
         }
 
-        var deliveries = new Task[_ranges.Length];
-        for (var r = 0; r < _ranges.Length; r++)
+        for (var r = 0; r < _feeds.Length; r++)
         {
-            deliveries[r] = _ranges[r].ApplyAsync(new AppliedBatch(firstIndex, lastIndex, revision, perRange[r].ToArray(), replicaId));
+            _feeds[r].Enqueue(firstIndex, lastIndex, revision, perRange[r]);
+        }
+    }
+
+    /// <summary>The queue of one range grain. Runs on the replica grain's scheduler: no locks.</summary>
+    private sealed class RangeFeed(IMvccRangeGrain range, ulong replicaId)
+    {
+        /// <summary>Beyond this many queued effects the queue is dropped: the range pulls them from a replica instead.</summary>
+        private const int MaxQueuedEffects = 50_000;
+        private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(200);
+
+        private List<byte[]> _effects = [];
+        private ulong _firstIndex;
+        private ulong _lastIndex;
+        private long _revision;
+        private bool _sending;
+
+        public void Enqueue(ulong firstIndex, ulong lastIndex, long revision, List<byte[]> effects)
+        {
+            if (_lastIndex == 0 || _effects.Count + effects.Count > MaxQueuedEffects)
+            {
+                _effects = [];
+                _firstIndex = firstIndex;
+            }
+
+            _effects.AddRange(effects);
+            _lastIndex = lastIndex;
+            _revision = revision;
+            if (!_sending)
+            {
+                _sending = true;
+                _ = SendAsync();
+            }
         }
 
-        return Task.WhenAll(deliveries);
+        private async Task SendAsync()
+        {
+            while (_lastIndex != 0)
+            {
+                var batch = new AppliedBatch(_firstIndex, _lastIndex, _revision, _effects.ToArray(), replicaId);
+                _effects = [];
+                _lastIndex = 0;
+                try
+                {
+                    await range.ApplyAsync(batch);
+                }
+                catch (Exception)
+                {
+                    // The range grain is unreachable (its silo died): it catches up from a replica once re-activated.
+                    await Task.Delay(RetryDelay);
+                }
+            }
+
+            _sending = false;
+        }
     }
 }

@@ -94,6 +94,8 @@ public sealed partial class RaftReplicaGrain
         KvOperation.Txn => ProtoMapper.ToMvcc(Rpc.TxnRequest.Parser.ParseFrom(command.Request)),
         KvOperation.Compact => ProtoMapper.ToMvcc(Rpc.CompactionRequest.Parser.ParseFrom(command.Request)),
         KvOperation.Range => ProtoMapper.ToMvcc(Rpc.RangeRequest.Parser.ParseFrom(command.Request)),
+        KvOperation.LeaseGrant => ProtoMapper.ToMvcc(Rpc.LeaseGrantRequest.Parser.ParseFrom(command.Request)),
+        KvOperation.LeaseRevoke => ProtoMapper.ToMvcc(Rpc.LeaseRevokeRequest.Parser.ParseFrom(command.Request)),
         _ => throw new ArgumentOutOfRangeException(nameof(command), command.Operation, null),
     };
 

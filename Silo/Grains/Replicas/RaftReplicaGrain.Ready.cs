@@ -52,6 +52,7 @@ public sealed partial class RaftReplicaGrain
             if (soft.Role != RaftRole.Leader)
             {
                 _sequencer = null;
+                DemoteLessor();
             }
 
             LogRoleChanged(_id, soft.Role, _node.Term, soft.Leader);
@@ -88,7 +89,7 @@ public sealed partial class RaftReplicaGrain
         CompleteReads(ready.ReadStates);
         if (ready.CommittedEntries.Count > 0)
         {
-            await ApplyAsync(ready.CommittedEntries);
+            Apply(ready.CommittedEntries);
         }
 
         _node.Advance(ready);
@@ -118,10 +119,11 @@ public sealed partial class RaftReplicaGrain
     }
 
     /// <summary>
-    /// Applies committed entries in order to the applied state, delivers the effects to the range grains, and then
-    /// answers the proposals they complete — so that a client that got its answer reads its own write.
+    /// Applies committed entries in order to the applied state, queues the effects for the range grains, and answers
+    /// the proposals they complete. A client that got its answer reads its own write: its read barrier is at or after
+    /// the write's index, and range grains serve a read only once they have applied up to its barrier.
     /// </summary>
-    private async Task ApplyAsync(IReadOnlyList<Entry> committed)
+    private void Apply(IReadOnlyList<Entry> committed)
     {
         var firstIndex = committed[0].Index;
         var effects = new List<(byte[] Bytes, Effect Effect)>(committed.Count);
@@ -141,7 +143,12 @@ public sealed partial class RaftReplicaGrain
                     _appliedRevision = effect.Revision;
                 }
 
+                LeaseEffectApplied(effect);
                 effects.Add((bytes, effect));
+            }
+            else
+            {
+                EmptyEntryApplied(entry);
             }
 
             _appliedIndex = entry.Index;
@@ -149,7 +156,7 @@ public sealed partial class RaftReplicaGrain
 
         if (_node.Role == RaftRole.Leader)
         {
-            await _applier.DeliverAsync(firstIndex, _appliedIndex, _appliedRevision, effects);
+            _applier.Deliver(firstIndex, _appliedIndex, _appliedRevision, effects);
         }
 
         CompleteApplied(committed);
@@ -173,6 +180,6 @@ public sealed partial class RaftReplicaGrain
             }
         }
 
-        _sequencer = Sequencer.FromApplied(_state.Clone(), _leases, pending);
+        _sequencer = Sequencer.FromApplied(_state.Clone(), pending, MinLeaseTtl);
     }
 }

@@ -39,7 +39,6 @@ public sealed partial class RaftReplicaGrain(
     private ulong _appliedIndex;
     private long _appliedRevision = 1;
     private ConfState _confState = ConfState.Empty;
-    private readonly GrantedLeases _leases = new();
 
     /// <summary>The leader's speculative state; null on followers and while a new leader catches up.</summary>
     private Sequencer? _sequencer;

@@ -1,0 +1,120 @@
+using dotnet_etcd;
+using EtcdOrleans.Scenarios.Tests.Support;
+using EtcdOrleans.Scenarios.Tests.Targets;
+using Etcdserverpb;
+using Google.Protobuf;
+using Grpc.Core;
+using Xunit.Abstractions;
+
+namespace EtcdOrleans.Scenarios.Tests.Faults;
+
+/// <summary>
+/// EtcdOrleans processes killed under a writing client (dotnet-etcd): no acknowledged write is lost, and writes
+/// resume quickly after the leader's silo dies. Each test starts its own system (it is destroyed on purpose).
+/// </summary>
+[Collection(FaultCollection.Name)]
+public sealed class FaultTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
+
+    [Fact]
+    public async Task KillingTheLeadersSilo_WritesResumeWithinThreeSeconds_AndNoAcknowledgedWriteIsLost()
+    {
+        await using var system = new LocalEtcdOrleans();
+        using var start = new CancellationTokenSource(StartTimeout);
+        await system.StartAsync(start.Token);
+        using var client = EtcdClients.CreateWithoutRetries(system.Endpoint);
+
+        var writer = new ContinuousWriter(client, "/fault/leader/");
+        using var stop = new CancellationTokenSource();
+        var writing = writer.RunAsync(stop.Token);
+        await writer.WaitForAcknowledgedAsync(50, TimeSpan.FromMinutes(1));
+
+        var leader = writer.LastLeader;
+        var silo = system.SiloHostingReplica(leader);
+        Assert.True(silo is not null, $"no silo log says it activated replica {leader}");
+        await system.KillSiloAsync(silo.Value);
+        var killedAt = writer.Clock.Elapsed;
+        output.WriteLine($"killed silo{silo} (leader replica {leader}) at {killedAt.TotalSeconds:F1} s");
+
+        var resumedAt = await writer.WaitForWriteAcknowledgedAfterAsync(killedAt, TimeSpan.FromSeconds(60));
+        await writer.WaitForAcknowledgedAsync(writer.Acknowledged.Count + 20, TimeSpan.FromSeconds(60));
+        await stop.CancelAsync();
+        await writing;
+
+        var outage = resumedAt - killedAt;
+        output.WriteLine($"writes resumed {outage.TotalSeconds:F2} s after the kill; {writer.Acknowledged.Count} acknowledged, {writer.Failures} failed");
+        Assert.True(outage <= TimeSpan.FromSeconds(3), $"writes resumed only {outage.TotalSeconds:F2} s after the leader's silo was killed");
+        await AssertEveryAcknowledgedWriteIsReadableAsync(client, writer);
+    }
+
+    [Fact]
+    public async Task RestartingTheWholeSystem_KeepsEveryAcknowledgedWrite_WithItsRevision()
+    {
+        await using var system = new LocalEtcdOrleans();
+        using (var start = new CancellationTokenSource(StartTimeout))
+        {
+            await system.StartAsync(start.Token);
+        }
+
+        ContinuousWriter writer;
+        using (var client = EtcdClients.Create(system.Endpoint))
+        {
+            writer = new ContinuousWriter(client, "/fault/restart/");
+            using var stop = new CancellationTokenSource();
+            var writing = writer.RunAsync(stop.Token);
+            await writer.WaitForAcknowledgedAsync(200, TimeSpan.FromMinutes(1));
+
+            // Kill everything while the client is still writing.
+            await system.StopAsync();
+            await stop.CancelAsync();
+            await writing;
+        }
+
+        using (var start = new CancellationTokenSource(StartTimeout))
+        {
+            await system.StartAsync(start.Token);
+        }
+
+        using var after = EtcdClients.Create(system.Endpoint);
+        await AssertEveryAcknowledgedWriteIsReadableAsync(after, writer);
+        var lastRevision = writer.Acknowledged.Max(a => a.Revision);
+        var next = await after.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8("/fault/restart/next"), Value = ByteString.CopyFromUtf8("v") });
+        Assert.True(next.Header.Revision > lastRevision, $"a write after the restart got revision {next.Header.Revision}, not above {lastRevision}");
+    }
+
+    /// <summary>Every acknowledged put is there with the revision its acknowledgement carried.</summary>
+    private static async Task AssertEveryAcknowledgedWriteIsReadableAsync(EtcdClient client, ContinuousWriter writer)
+    {
+        var range = await ReadWithRetryAsync(client, writer.Prefix);
+        var stored = range.Kvs.ToDictionary(kv => kv.Key.ToStringUtf8(), kv => kv.ModRevision);
+        foreach (var (key, revision) in writer.Acknowledged)
+        {
+            Assert.True(stored.TryGetValue(key, out var modRevision), $"acknowledged write {key}@{revision} is missing");
+            Assert.Equal(revision, modRevision);
+        }
+    }
+
+    private static async Task<RangeResponse> ReadWithRetryAsync(EtcdClient client, string prefix)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (true)
+        {
+            try
+            {
+                return await client.GetRangeAsync(prefix, deadline: DateTime.UtcNow.AddSeconds(10));
+            }
+            catch (Exception e) when (e is RpcException or OperationCanceledException && DateTime.UtcNow < deadline)
+            {
+                // Range grains of a killed silo come back once Orleans declares it dead.
+                await Task.Delay(200);
+            }
+        }
+    }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class FaultCollection
+{
+    public const string Name = "faults";
+}

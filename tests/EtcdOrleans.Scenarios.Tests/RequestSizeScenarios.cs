@@ -1,0 +1,100 @@
+using EtcdOrleans.Scenarios.Tests.Support;
+using EtcdOrleans.Scenarios.Tests.Targets;
+using Etcdserverpb;
+using Google.Protobuf;
+using Grpc.Core;
+
+namespace EtcdOrleans.Scenarios.Tests;
+
+/// <summary>
+/// etcd's request size limits with its defaults: a proposal (a write request with etcd's small internal header)
+/// may have at most 1.5 MiB (--max-request-bytes), and the gRPC server reads messages of at most that plus 512 KiB.
+/// Reads are not limited: a response may be larger than any request could be.
+/// </summary>
+public abstract class RequestSizeScenarios(EtcdTargetFixture fixture)
+{
+    private const int MaxRequestBytes = 3 * 512 * 1024;
+    private const int MaxReceiveBytes = MaxRequestBytes + (512 * 1024);
+    private const string TooLarge = "etcdserver: request is too large";
+
+    [Fact]
+    public async Task AValueJustUnderTheLimitIsStoredAndReadBackWhole()
+    {
+        var s = await fixture.BeginAsync();
+        var value = Filler(MaxRequestBytes - 1024, seed: 1);
+
+        var put = await s.Client.PutAsync(new PutRequest { Key = s.K("big"), Value = value });
+
+        Assert.Equal(s.Rev(1), put.Header.Revision);
+        var kv = Assert.Single((await s.GetAsync("big")).Kvs);
+        Assert.Equal(value, kv.Value);
+    }
+
+    [Theory]
+    [InlineData(MaxRequestBytes)]
+    [InlineData(MaxRequestBytes + 1024)]
+    [InlineData(MaxReceiveBytes - 1024)]
+    public async Task AValueOverTheLimitIsTooLargeAndChangesNothing(int size)
+    {
+        var s = await fixture.BeginAsync();
+
+        await RpcAssert.FailsAsync(StatusCode.InvalidArgument, TooLarge,
+            () => s.Client.PutAsync(new PutRequest { Key = s.K("big"), Value = Filler(size, seed: 2) }));
+
+        Assert.Equal(s.Baseline, await s.CurrentRevisionAsync());
+        Assert.Empty((await s.GetAsync("big")).Kvs);
+    }
+
+    [Fact]
+    public async Task AMessageOverTheGrpcLimitIsRefusedByTheTransport()
+    {
+        var s = await fixture.BeginAsync();
+        var request = new PutRequest { Key = s.K("huge"), Value = Filler(3 * 1024 * 1024, seed: 3) };
+
+        await RpcAssert.FailsAsync(StatusCode.ResourceExhausted,
+            $"grpc: received message larger than max ({request.CalculateSize()} vs. {MaxReceiveBytes})",
+            () => s.Client.PutAsync(request));
+
+        Assert.Equal(s.Baseline, await s.CurrentRevisionAsync());
+    }
+
+    [Fact]
+    public async Task TheLimitAppliesToAWholeTxnNotToEachPut()
+    {
+        var s = await fixture.BeginAsync();
+        var half = Filler(MaxRequestBytes / 2, seed: 4);
+
+        await RpcAssert.FailsAsync(StatusCode.InvalidArgument, TooLarge, () => s.Client.TransactionAsync(Ops.Txn([],
+            [new RequestOp { RequestPut = new PutRequest { Key = s.K("x"), Value = half } }, new RequestOp { RequestPut = new PutRequest { Key = s.K("y"), Value = half } }])));
+        Assert.Equal(s.Baseline, await s.CurrentRevisionAsync());
+    }
+
+    [Fact]
+    public async Task AResponseMayBeLargerThanAnyRequest()
+    {
+        var s = await fixture.BeginAsync();
+        var values = Enumerable.Range(0, 3).Select(i => Filler(MaxRequestBytes - 4096, seed: 10 + i)).ToArray();
+        for (var i = 0; i < values.Length; i++)
+        {
+            await s.Client.PutAsync(new PutRequest { Key = s.K($"v{i}"), Value = values[i] });
+        }
+
+        var all = await s.RangeAllAsync();
+
+        Assert.Equal(values, all.Kvs.Select(kv => kv.Value));
+        Assert.True(all.CalculateSize() > MaxReceiveBytes);
+    }
+
+    /// <summary>Incompressible-looking bytes, so no layer can shrink them.</summary>
+    private static ByteString Filler(int size, int seed)
+    {
+        var bytes = new byte[size];
+        new Random(seed).NextBytes(bytes);
+        return UnsafeByteOperations.UnsafeWrap(bytes);
+    }
+}
+
+public sealed class RequestSizeScenariosOnEtcd(EtcdFixture fixture) : RequestSizeScenarios(fixture), IClassFixture<EtcdFixture>;
+
+[Collection(TargetCollection.Name)]
+public sealed class RequestSizeScenariosOnTarget(TargetFixture fixture) : RequestSizeScenarios(fixture);
