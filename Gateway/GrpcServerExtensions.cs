@@ -54,6 +54,7 @@ public static class GrpcServerExtensions
         services.AddMetrics();
         services.TryAddSingleton<GatewayMetrics>();
         services.TryAddSingleton<GrpcServerInterceptor>();
+        services.TryAddSingleton<Rpc.BackendCalls>();
 
         services.AddGrpc(grpc =>
         {
