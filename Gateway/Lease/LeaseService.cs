@@ -1,8 +1,6 @@
-using EtcdOrleans.Gateway.Errors;
 using EtcdOrleans.Gateway.Rpc;
 using EtcdOrleans.Protos.Etcdserverpb;
 using Grpc.Core;
-using Microsoft.Extensions.Options;
 
 namespace EtcdOrleans.Gateway.Lease;
 

@@ -173,8 +173,7 @@ public sealed partial class RaftReplicaGrain : ILessorGrain
             _revocationWaiters[leaseId] = waiter;
         }
 
-        var timeout = Task.Delay(timing.Value.RequestTimeout);
-        return await Task.WhenAny(waiter.Task, timeout) == waiter.Task ? waiter.Task.Result : null;
+        return await CompletesWithinAsync(waiter.Task, timing.Value.RequestTimeout) ? waiter.Task.Result : null;
     }
 
     /// <summary>Hook: an entry without data was applied; the leader's own entry of its term makes it the primary lessor.</summary>

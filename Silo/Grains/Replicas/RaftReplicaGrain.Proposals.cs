@@ -41,8 +41,7 @@ public sealed partial class RaftReplicaGrain
 
         Kick();
         var all = Task.WhenAll(pending);
-        var timeout = timing.Value.RequestTimeout;
-        if (await Task.WhenAny(all, Task.Delay(timeout)) != all)
+        if (!await CompletesWithinAsync(all, timing.Value.RequestTimeout))
         {
             return Reply(pending.Select(p => p.IsCompletedSuccessfully ? p.Result : KvOutcome.Failed(KvError.Timeout)).ToArray());
         }
@@ -177,8 +176,7 @@ public sealed partial class RaftReplicaGrain
         _node.ReadIndex(contextBytes);
         Kick();
 
-        var timeout = Task.Delay(timing.Value.RequestTimeout);
-        if (await Task.WhenAny(completion.Task, timeout) != completion.Task || !completion.Task.IsCompletedSuccessfully)
+        if (!await CompletesWithinAsync(completion.Task, timing.Value.RequestTimeout) || !completion.Task.IsCompletedSuccessfully)
         {
             _readWaiters.Remove(context);
             return new ReadBarrier(KvError.Timeout, 0, 0, _node.Leader, _node.Term);
@@ -196,6 +194,29 @@ public sealed partial class RaftReplicaGrain
 
         // Everything committed before the read began is applied here and in the range grains at this revision.
         return new ReadBarrier(KvError.None, _appliedIndex, _appliedRevision, _id, _node.Term);
+    }
+
+    /// <summary>
+    /// True when <paramref name="task"/> completes (in any state) within <paramref name="timeout"/>. Unlike racing a
+    /// <see cref="Task.Delay(TimeSpan)"/>, the timer goes away as soon as the task completes: no timer per request
+    /// lingers for the whole timeout.
+    /// </summary>
+    private static async Task<bool> CompletesWithinAsync(Task task, TimeSpan timeout)
+    {
+        try
+        {
+            await task.WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+        catch (Exception)
+        {
+            // Faulted or canceled: completed; the caller reads the task's state.
+        }
+
+        return true;
     }
 
     private void CompleteReads(IReadOnlyList<ReadState> readStates)
