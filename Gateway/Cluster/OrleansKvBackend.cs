@@ -2,19 +2,22 @@ using EtcdOrleans.Contracts;
 using EtcdOrleans.Gateway.Kv;
 using EtcdOrleans.Protos.Etcdserverpb;
 using Google.Protobuf;
+using Microsoft.Extensions.Options;
 
 namespace EtcdOrleans.Gateway.Cluster;
 
 /// <summary>
 /// etcd's KV on the Orleans cluster: reads through the stateless <see cref="IKvReaderGrain"/> (ReadIndex or
-/// serializable), everything else — writes, compactions and read-only txns, which the leader's sequencer answers
-/// at the latest proposed state — through the <see cref="ProposalBatcher"/> to the leader.
+/// serializable), everything else — writes, compactions and txns, which the leader's sequencer answers (a txn
+/// that writes nothing once a quorum has confirmed the state it saw) — through the <see cref="ProposalBatcher"/>.
 /// </summary>
-internal sealed class OrleansKvBackend(IGrainFactory grains, ProposalBatcher proposals) : IKvBackend
+internal sealed class OrleansKvBackend(IGrainFactory grains, ProposalBatcher proposals, IOptions<GatewayOptions> options) : IKvBackend
 {
+    private readonly TimeSpan _timeout = options.Value.RequestTimeout;
+
     public async Task<RangeResponse> RangeAsync(RangeRequest request, CancellationToken cancellationToken)
     {
-        var outcome = await grains.GetGrain<IKvReaderGrain>(0).RangeAsync(request.ToByteArray()).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var outcome = await grains.GetGrain<IKvReaderGrain>(0).RangeAsync(request.ToByteArray(), _timeout).WaitAsync(cancellationToken).ConfigureAwait(false);
         return RangeResponse.Parser.ParseFrom(KvErrorMapping.ResponseOrThrow(outcome));
     }
 

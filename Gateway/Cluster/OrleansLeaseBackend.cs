@@ -23,16 +23,16 @@ internal sealed class OrleansLeaseBackend(LeaderRouter router, ProposalBatcher p
         LeaseRevokeResponse.Parser.ParseFrom(await ProposeAsync(KvOperation.LeaseRevoke, request, cancellationToken).ConfigureAwait(false));
 
     public async Task<LeaseKeepAliveResponse> KeepAliveAsync(long leaseId, CancellationToken cancellationToken) =>
-        LeaseKeepAliveResponse.Parser.ParseFrom(await CallLessorAsync(lessor => lessor.KeepAliveAsync(leaseId), cancellationToken).ConfigureAwait(false));
+        LeaseKeepAliveResponse.Parser.ParseFrom(await CallLessorAsync((lessor, budget) => lessor.KeepAliveAsync(leaseId, budget), cancellationToken).ConfigureAwait(false));
 
     public async Task<LeaseTimeToLiveResponse> TimeToLiveAsync(LeaseTimeToLiveRequest request, CancellationToken cancellationToken)
     {
         var bytes = request.ToByteArray();
-        return LeaseTimeToLiveResponse.Parser.ParseFrom(await CallLessorAsync(lessor => lessor.TimeToLiveAsync(bytes), cancellationToken).ConfigureAwait(false));
+        return LeaseTimeToLiveResponse.Parser.ParseFrom(await CallLessorAsync((lessor, budget) => lessor.TimeToLiveAsync(bytes, budget), cancellationToken).ConfigureAwait(false));
     }
 
     public async Task<LeaseLeasesResponse> LeasesAsync(LeaseLeasesRequest request, CancellationToken cancellationToken) =>
-        LeaseLeasesResponse.Parser.ParseFrom(await CallLessorAsync(lessor => lessor.LeasesAsync(), cancellationToken).ConfigureAwait(false));
+        LeaseLeasesResponse.Parser.ParseFrom(await CallLessorAsync((lessor, budget) => lessor.LeasesAsync(budget), cancellationToken).ConfigureAwait(false));
 
     private async Task<byte[]> ProposeAsync(KvOperation operation, IMessage request, CancellationToken cancellationToken)
     {
@@ -40,12 +40,12 @@ internal sealed class OrleansLeaseBackend(LeaderRouter router, ProposalBatcher p
         return KvErrorMapping.ResponseOrThrow(outcome);
     }
 
-    private async Task<byte[]> CallLessorAsync(Func<ILessorGrain, Task<LeaseReply>> call, CancellationToken cancellationToken)
+    private async Task<byte[]> CallLessorAsync(Func<ILessorGrain, TimeSpan, Task<LeaseReply>> call, CancellationToken cancellationToken)
     {
         var answered = await router.CallLeaderAsync(
-            replica => call(replica.AsReference<ILessorGrain>()),
+            (replica, budget) => call(replica.AsReference<ILessorGrain>(), budget),
             reply => reply.Error is KvError.NotLeader or KvError.NoLeader ? reply.LeaderHint : null,
-            _timeout,
+            DateTime.UtcNow + _timeout,
             idempotent: true,
             cancellationToken).ConfigureAwait(false);
         if (answered is not { } reply)

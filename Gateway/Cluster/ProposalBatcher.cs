@@ -9,17 +9,28 @@ namespace EtcdOrleans.Gateway.Cluster;
 /// Coalesces concurrent client requests into few grain calls (the first layer of batching in DESIGN.md's write
 /// path): whatever is queued when a call can start goes in one <see cref="IRaftReplicaGrain.ProposeAsync"/>, with a
 /// bounded number of calls in flight. A lone request is sent at once, so batching adds no latency.
+/// <para>Bounded everywhere: a call carries at most <see cref="MaxBatch"/> requests and <see cref="MaxBatchBytes"/>
+/// (a larger request goes alone), far below Orleans' message size limit; the queue holds at most
+/// <see cref="MaxQueued"/> requests and <see cref="MaxQueuedBytes"/>, beyond which requests get etcd's
+/// "too many requests" at once. Each request keeps the deadline it arrived with; a call gets the earliest of its
+/// batch.</para>
 /// </summary>
 internal sealed class ProposalBatcher : IAsyncDisposable
 {
     private const int MaxBatch = 1024;
+    private const int MaxBatchBytes = 4 * 1024 * 1024;
     private const int MaxCallsInFlight = 16;
+    private const int MaxQueued = 20_000;
+    private const long MaxQueuedBytes = 128L * 1024 * 1024;
 
     private readonly LeaderRouter _router;
     private readonly TimeSpan _timeout;
     private readonly Channel<PendingProposal> _queue = Channel.CreateUnbounded<PendingProposal>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SemaphoreSlim _callSlots = new(MaxCallsInFlight);
     private readonly Task _sender;
+    private int _queued;
+    private long _queuedBytes;
+    private PendingProposal? _carried;
 
     public ProposalBatcher(LeaderRouter router, IOptions<GatewayOptions> options)
     {
@@ -31,13 +42,30 @@ internal sealed class ProposalBatcher : IAsyncDisposable
     /// <summary>Queues <paramref name="command"/>; completes with its outcome, or throws <see cref="EtcdException"/>.</summary>
     public Task<KvOutcome> ProposeAsync(KvCommand command, CancellationToken cancellationToken)
     {
-        var pending = new PendingProposal(command);
+        var pending = new PendingProposal(command, DateTime.UtcNow + _timeout);
+        if (Interlocked.Increment(ref _queued) > MaxQueued
+            || Interlocked.Add(ref _queuedBytes, pending.Bytes) > MaxQueuedBytes)
+        {
+            Dequeued(pending);
+            throw new EtcdException(EtcdErrorCode.TooManyRequests);
+        }
+
         if (!_queue.Writer.TryWrite(pending))
         {
+            Dequeued(pending);
             throw new EtcdException(EtcdErrorCode.Stopped);
         }
 
         return pending.Completion.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>The requests waiting in the queue (not yet sent).</summary>
+    public int Queued => Volatile.Read(ref _queued);
+
+    private void Dequeued(PendingProposal pending)
+    {
+        Interlocked.Decrement(ref _queued);
+        Interlocked.Add(ref _queuedBytes, -pending.Bytes);
     }
 
     public async ValueTask DisposeAsync()
@@ -50,12 +78,23 @@ internal sealed class ProposalBatcher : IAsyncDisposable
     {
         var reader = _queue.Reader;
         var batch = new List<PendingProposal>();
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        while (_carried is not null || await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             await _callSlots.WaitAsync().ConfigureAwait(false);
-            while (batch.Count < MaxBatch && reader.TryRead(out var pending))
+            long bytes = 0;
+            while (batch.Count < MaxBatch && (_carried is not null || reader.TryRead(out _carried)))
             {
+                var pending = _carried!;
+                if (batch.Count > 0 && bytes + pending.Bytes > MaxBatchBytes)
+                {
+                    // Starts the next call.
+                    break;
+                }
+
+                _carried = null;
+                Dequeued(pending);
                 batch.Add(pending);
+                bytes += pending.Bytes;
             }
 
             _ = SendAsync(batch.ToArray());
@@ -68,15 +107,17 @@ internal sealed class ProposalBatcher : IAsyncDisposable
         try
         {
             var commands = new KvCommand[batch.Length];
+            var deadline = DateTime.MaxValue;
             for (var i = 0; i < batch.Length; i++)
             {
                 commands[i] = batch[i].Command;
+                deadline = batch[i].Deadline < deadline ? batch[i].Deadline : deadline;
             }
 
             var answered = await _router.CallLeaderAsync(
-                replica => replica.ProposeAsync(commands),
+                (replica, budget) => replica.ProposeAsync(commands, budget),
                 NothingProposedHint,
-                _timeout,
+                deadline,
                 idempotent: false).ConfigureAwait(false);
             if (answered is not { } reply)
             {
@@ -123,9 +164,13 @@ internal sealed class ProposalBatcher : IAsyncDisposable
         }
     }
 
-    private sealed class PendingProposal(KvCommand command)
+    private sealed class PendingProposal(KvCommand command, DateTime deadline)
     {
         public KvCommand Command { get; } = command;
+
+        public DateTime Deadline { get; } = deadline;
+
+        public int Bytes => Command.Request.Length;
 
         public TaskCompletionSource<KvOutcome> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

@@ -8,7 +8,10 @@ namespace EtcdOrleans.Contracts;
 [Alias("etcd.kv-reader")]
 public interface IKvReaderGrain : IGrainWithIntegerKey
 {
-    /// <summary>Answers an etcdserverpb.RangeRequest (protobuf bytes) with an etcdserverpb.RangeResponse.</summary>
+    /// <summary>
+    /// Answers an etcdserverpb.RangeRequest (protobuf bytes) with an etcdserverpb.RangeResponse, or with
+    /// <see cref="KvError.Timeout"/> when that takes longer than <paramref name="budget"/>.
+    /// </summary>
     [Alias("range")]
-    Task<KvOutcome> RangeAsync(byte[] request);
+    Task<KvOutcome> RangeAsync(byte[] request, TimeSpan budget);
 }

@@ -17,18 +17,18 @@ public interface ILessorGrain : IGrainWithIntegerKey
     /// the lease does not exist or has expired.
     /// </summary>
     [AlwaysInterleave, Alias("keep-alive")]
-    Task<LeaseReply> KeepAliveAsync(long leaseId);
+    Task<LeaseReply> KeepAliveAsync(long leaseId, TimeSpan budget);
 
     /// <summary>
     /// Answers an etcdserverpb.LeaseTimeToLiveRequest (protobuf bytes) with a LeaseTimeToLiveResponse; an unknown
     /// lease gets TTL -1, as etcd's v3rpc layer answers it.
     /// </summary>
     [AlwaysInterleave, Alias("time-to-live")]
-    Task<LeaseReply> TimeToLiveAsync(byte[] request);
+    Task<LeaseReply> TimeToLiveAsync(byte[] request, TimeSpan budget);
 
     /// <summary>Every granted lease, as an etcdserverpb.LeaseLeasesResponse.</summary>
     [AlwaysInterleave, Alias("leases")]
-    Task<LeaseReply> LeasesAsync();
+    Task<LeaseReply> LeasesAsync(TimeSpan budget);
 }
 
 /// <summary>The answer of the lessor: a protobuf response (header revision filled) or an error, and the leader hint.</summary>

@@ -11,18 +11,21 @@ namespace EtcdOrleans.Contracts;
 public interface IRaftReplicaGrain : IGrainWithIntegerKey
 {
     /// <summary>
-    /// Proposes a batch of mutating requests (Put, DeleteRange, Txn, Compact) in order. Each gets its own outcome;
-    /// a request is answered only after its effect is committed and applied.
+    /// Proposes a batch of requests (Put, DeleteRange, Txn, Compact, lease grant and revoke) in order. Each gets its
+    /// own outcome: a write is answered once its effect is committed and applied; a request that changes nothing
+    /// (read-only or failed txn, delete of nothing) once the state it was answered from is committed and a quorum
+    /// round has confirmed this replica's leadership. Whatever is not answered within <paramref name="budget"/> (the
+    /// time left of the client's request) gets <see cref="KvError.Timeout"/>.
     /// </summary>
     [AlwaysInterleave, Alias("propose")]
-    Task<ProposeReply> ProposeAsync(KvCommand[] commands);
+    Task<ProposeReply> ProposeAsync(KvCommand[] commands, TimeSpan budget);
 
     /// <summary>
     /// A linearizable read barrier: the leader confirms its leadership with a quorum and returns its commit index
     /// and the revision as of that index. Reads at that revision, served once applied, are linearizable.
     /// </summary>
     [AlwaysInterleave, Alias("read-index")]
-    Task<ReadBarrier> ReadIndexAsync();
+    Task<ReadBarrier> ReadIndexAsync(TimeSpan budget);
 
     /// <summary>The replica's view of the group, for headers, Status and tests.</summary>
     [AlwaysInterleave, Alias("status")]

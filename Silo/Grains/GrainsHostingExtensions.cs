@@ -3,6 +3,7 @@ using EtcdOrleans.Grains.Placement;
 using EtcdOrleans.Grains.Replicas;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Orleans.Hosting;
@@ -17,6 +18,7 @@ public static class GrainsHostingExtensions
         silo.Services.AddSingleton(sp => new LeaderRouter(sp.GetRequiredService<IGrainFactory>(), sp.GetRequiredService<IOptions<EtcdOrleansSettings>>().Value.Replicas));
         silo.Services.AddPlacementDirector<ReplicaPlacement, ReplicaPlacementDirector>();
         silo.Services.AddHostedService<ReplicaKeeper>();
+        silo.Services.TryAddSingleton<ReplicaLinks>();
         return silo;
     }
 }

@@ -23,7 +23,7 @@ public sealed class KvTestClient(IGrainFactory grains, LeaderRouter router)
     /// <summary>A range read; errors come back as the outcome's <see cref="KvError"/>.</summary>
     public async Task<(KvError Error, RangeResponse? Response)> RangeAsync(RangeRequest request)
     {
-        var outcome = await grains.GetGrain<IKvReaderGrain>(0).RangeAsync(request.ToByteArray());
+        var outcome = await grains.GetGrain<IKvReaderGrain>(0).RangeAsync(request.ToByteArray(), Timeout);
         return (outcome.Error, outcome.Response is null ? null : RangeResponse.Parser.ParseFrom(outcome.Response));
     }
 
@@ -44,9 +44,9 @@ public sealed class KvTestClient(IGrainFactory grains, LeaderRouter router)
     public async Task<byte[]> ProposeAsync(KvOperation operation, IMessage request)
     {
         var answered = await router.CallLeaderAsync(
-            replica => replica.ProposeAsync([new KvCommand(operation, request.ToByteArray())]),
+            (replica, budget) => replica.ProposeAsync([new KvCommand(operation, request.ToByteArray())], budget),
             reply => reply.Outcomes[0].Error is KvError.NotLeader or KvError.NoLeader ? reply.LeaderHint : null,
-            Timeout,
+            DateTime.UtcNow + Timeout,
             idempotent: false);
         if (answered is null)
         {

@@ -28,9 +28,9 @@ public sealed class LeaseFailoverTests(ThreeSiloCluster fixture) : IClassFixture
                 try
                 {
                     var answered = await kv.Router.CallLeaderAsync(
-                        replica => replica.AsReference<ILessorGrain>().TimeToLiveAsync(new LeaseTimeToLiveRequest { ID = grant.ID, Keys = true }.ToByteArray()),
+                        (replica, budget) => replica.AsReference<ILessorGrain>().TimeToLiveAsync(new LeaseTimeToLiveRequest { ID = grant.ID, Keys = true }.ToByteArray(), budget),
                         r => r.Error is KvError.NotLeader or KvError.NoLeader ? r.LeaderHint : null,
-                        TimeSpan.FromSeconds(5),
+                        DateTime.UtcNow + TimeSpan.FromSeconds(5),
                         idempotent: true);
                     return answered is { Reply.Error: KvError.None } ok ? ok : ((LeaseReply Reply, ulong Replica)?)null;
                 }

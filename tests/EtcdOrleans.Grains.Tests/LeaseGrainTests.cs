@@ -19,12 +19,12 @@ public sealed class LeaseGrainTests(ThreeSiloCluster fixture) : IClassFixture<Th
     private async Task<PutResponse> PutAsync(string key, long lease) =>
         PutResponse.Parser.ParseFrom(await _kv.ProposeAsync(KvOperation.Put, new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFromUtf8("v"), Lease = lease }));
 
-    private async Task<byte[]> CallLessorAsync(Func<ILessorGrain, Task<LeaseReply>> call)
+    private async Task<byte[]> CallLessorAsync(Func<ILessorGrain, TimeSpan, Task<LeaseReply>> call)
     {
         var answered = await _kv.Router.CallLeaderAsync(
-            replica => call(replica.AsReference<ILessorGrain>()),
+            (replica, budget) => call(replica.AsReference<ILessorGrain>(), budget),
             reply => reply.Error is KvError.NotLeader or KvError.NoLeader ? reply.LeaderHint : null,
-            Timeout,
+            DateTime.UtcNow + Timeout,
             idempotent: true);
         Assert.NotNull(answered);
         Assert.Equal(KvError.None, answered.Value.Reply.Error);
@@ -32,10 +32,10 @@ public sealed class LeaseGrainTests(ThreeSiloCluster fixture) : IClassFixture<Th
     }
 
     private async Task<LeaseTimeToLiveResponse> TimeToLiveAsync(long id) =>
-        LeaseTimeToLiveResponse.Parser.ParseFrom(await CallLessorAsync(l => l.TimeToLiveAsync(new LeaseTimeToLiveRequest { ID = id, Keys = true }.ToByteArray())));
+        LeaseTimeToLiveResponse.Parser.ParseFrom(await CallLessorAsync((l, budget) => l.TimeToLiveAsync(new LeaseTimeToLiveRequest { ID = id, Keys = true }.ToByteArray(), budget)));
 
     private async Task<LeaseKeepAliveResponse> KeepAliveAsync(long id) =>
-        LeaseKeepAliveResponse.Parser.ParseFrom(await CallLessorAsync(l => l.KeepAliveAsync(id)));
+        LeaseKeepAliveResponse.Parser.ParseFrom(await CallLessorAsync((l, budget) => l.KeepAliveAsync(id, budget)));
 
     [Fact]
     public async Task GrantAttachAndRevoke_DeleteTheKeysInOneRevisionOnEveryReplica()

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using EtcdOrleans.Contracts;
+using EtcdOrleans.Grains.Replicas;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
@@ -15,7 +17,14 @@ public sealed class ThreeSiloCluster : IAsyncLifetime
 {
     public const int Replicas = 3;
 
+    private const string LinksProperty = "Test:ReplicaLinks";
+    private static readonly ConcurrentDictionary<string, ReplicaLinks> LinksOfClusters = new();
+
     private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "etcd-orleans-grains-" + Guid.NewGuid().ToString("N"));
+    private readonly string _linksKey = Guid.NewGuid().ToString("N");
+
+    /// <summary>The links between this cluster's replicas: a test may cut one off (a partition between grains).</summary>
+    public ReplicaLinks Links => LinksOfClusters.GetOrAdd(_linksKey, _ => new ReplicaLinks());
 
     public TestCluster Cluster { get; private set; } = null!;
 
@@ -27,6 +36,8 @@ public sealed class ThreeSiloCluster : IAsyncLifetime
         builder.Properties[EtcdOrleansSettings.SectionName + ":DataDirectory"] = _dataDirectory;
         builder.Properties[EtcdOrleansSettings.SectionName + ":Replicas"] = Replicas.ToString(System.Globalization.CultureInfo.InvariantCulture);
         builder.Properties[EtcdOrleansSettings.SectionName + ":Ranges"] = "4";
+        builder.Properties[LinksProperty] = _linksKey;
+        _ = Links;
         // Membership in a shared directory, as the real silos keep it: no silo is special, any one may be killed.
         builder.Options.UseTestClusterMembership = false;
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
@@ -40,6 +51,7 @@ public sealed class ThreeSiloCluster : IAsyncLifetime
     {
         await Cluster.StopAllSilosAsync();
         await Cluster.DisposeAsync();
+        LinksOfClusters.TryRemove(_linksKey, out _);
         try
         {
             Directory.Delete(_dataDirectory, recursive: true);
@@ -63,6 +75,7 @@ public sealed class ThreeSiloCluster : IAsyncLifetime
     {
         public void Configure(ISiloBuilder siloBuilder)
         {
+            siloBuilder.Services.AddSingleton(LinksOfClusters[siloBuilder.Configuration[LinksProperty]!]);
             siloBuilder.AddEtcdOrleansGrains(siloBuilder.Configuration);
             siloBuilder.Services.AddFileMembershipTable(MembershipDirectory(siloBuilder.Configuration));
             siloBuilder.Configure<ClusterMembershipOptions>(options =>

@@ -1,5 +1,6 @@
 using EtcdOrleans.Contracts;
 using EtcdOrleans.Grains.Ranges;
+using EtcdOrleans.Grains.Replicas;
 using EtcdOrleans.Mvcc;
 using Google.Protobuf;
 using Microsoft.Extensions.Options;
@@ -18,8 +19,11 @@ public sealed class KvReaderGrain(IOptions<EtcdOrleansSettings> settings, Leader
 {
     private readonly KeySpace _keySpace = new(settings.Value.Ranges);
 
-    public async Task<KvOutcome> RangeAsync(byte[] request)
+    private ulong ClusterId { get; } = ClusterIdentity.Of(settings.Value.ClusterId);
+
+    public async Task<KvOutcome> RangeAsync(byte[] request, TimeSpan budget)
     {
+        var deadline = DateTime.UtcNow + budget;
         var proto = Rpc.RangeRequest.Parser.ParseFrom(request);
         var mvccRequest = ProtoMapper.ToMvcc(proto);
         var ranges = _keySpace.Overlapping(KeyRange.FromEtcd(mvccRequest.Key, mvccRequest.RangeEnd)).ToArray();
@@ -31,19 +35,24 @@ public sealed class KvReaderGrain(IOptions<EtcdOrleansSettings> settings, Leader
         long revision;
         ulong minAppliedIndex;
         ulong source;
+        HeaderStamp stamp;
         if (proto.Serializable)
         {
+            // No consensus: the answer is as of what the range grains have, from the replica that last fed them.
             var statuses = await Task.WhenAll(ranges.Select(r => GrainFactory.GetGrain<IMvccRangeGrain>(r).GetStatusAsync()));
             revision = statuses.Min(s => s.Revision);
             minAppliedIndex = 0;
-            source = router.Leader;
+            var newest = statuses.MaxBy(s => s.SourceTerm)!;
+            source = newest.SourceReplica != 0 ? newest.SourceReplica : router.Leader;
+            stamp = new HeaderStamp(ClusterId, source, newest.SourceTerm);
         }
         else
         {
+            // A leader change during the round leaves the read undone: ask the next leader (reads are idempotent).
             var barrier = await router.CallLeaderAsync(
-                replica => replica.ReadIndexAsync(),
-                reply => reply.Error is KvError.NotLeader or KvError.NoLeader ? reply.LeaderHint : null,
-                TimeSpan.FromSeconds(7),
+                (replica, left) => replica.ReadIndexAsync(left),
+                reply => reply.Error is KvError.NotLeader or KvError.NoLeader or KvError.LeaderChanged ? reply.LeaderHint : null,
+                deadline,
                 idempotent: true);
             if (barrier is not { } answered)
             {
@@ -58,10 +67,12 @@ public sealed class KvReaderGrain(IOptions<EtcdOrleansSettings> settings, Leader
             revision = answered.Reply.Revision;
             minAppliedIndex = answered.Reply.Index;
             source = answered.Replica;
+            stamp = new HeaderStamp(ClusterId, source, answered.Reply.Term);
         }
 
+        var left = LeaderRouter.TimeLeft(deadline);
         var parts = await Task.WhenAll(ranges.Select(r =>
-            GrainFactory.GetGrain<IMvccRangeGrain>(r).RangeAsync(request, revision, minAppliedIndex, source)));
+            GrainFactory.GetGrain<IMvccRangeGrain>(r).RangeAsync(request, revision, minAppliedIndex, source, left)));
         foreach (var part in parts)
         {
             if (part.Error != KvError.None)
@@ -71,7 +82,9 @@ public sealed class KvReaderGrain(IOptions<EtcdOrleansSettings> settings, Leader
         }
 
         var merged = RangeMerger.Merge(mvccRequest, parts.Select(ToPartialRange).ToArray());
-        return KvOutcome.Ok(ProtoMapper.ToProto(merged).ToByteArray());
+        var response = ProtoMapper.ToProto(merged);
+        stamp.ApplyTo(response.Header);
+        return KvOutcome.Ok(response.ToByteArray());
     }
 
     private static PartialRange ToPartialRange(RangePart part) => new(

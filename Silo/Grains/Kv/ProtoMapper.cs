@@ -112,18 +112,25 @@ internal static class ProtoMapper
 
     public static Rpc.CompactionResponse ToProto(CompactionResponse response) => new() { Header = Header(response) };
 
-    /// <summary>Encodes any MVCC response as the protobuf message of its kind.</summary>
-    public static byte[] Encode(MvccResponse response) => response switch
+    /// <summary>Encodes any MVCC response as the protobuf message of its kind, its header stamped by <paramref name="stamp"/>.</summary>
+    public static byte[] Encode(MvccResponse response, HeaderStamp stamp) => response switch
     {
-        RangeResponse r => ToProto(r).ToByteArray(),
-        PutResponse r => ToProto(r).ToByteArray(),
-        DeleteRangeResponse r => ToProto(r).ToByteArray(),
-        TxnResponse r => ToProto(r).ToByteArray(),
-        CompactionResponse r => ToProto(r).ToByteArray(),
-        LeaseGrantResponse r => new Rpc.LeaseGrantResponse { Header = Header(r), ID = r.Id, TTL = r.Ttl }.ToByteArray(),
-        LeaseRevokeResponse r => new Rpc.LeaseRevokeResponse { Header = Header(r) }.ToByteArray(),
+        RangeResponse r => Stamped(ToProto(r), p => p.Header, stamp),
+        PutResponse r => Stamped(ToProto(r), p => p.Header, stamp),
+        DeleteRangeResponse r => Stamped(ToProto(r), p => p.Header, stamp),
+        TxnResponse r => Stamped(ToProto(r), p => p.Header, stamp),
+        CompactionResponse r => Stamped(ToProto(r), p => p.Header, stamp),
+        LeaseGrantResponse r => Stamped(new Rpc.LeaseGrantResponse { Header = Header(r), ID = r.Id, TTL = r.Ttl }, p => p.Header, stamp),
+        LeaseRevokeResponse r => Stamped(new Rpc.LeaseRevokeResponse { Header = Header(r) }, p => p.Header, stamp),
         _ => throw new ArgumentOutOfRangeException(nameof(response), response.GetType().Name, null),
     };
+
+    private static byte[] Stamped<T>(T proto, Func<T, Rpc.ResponseHeader> header, HeaderStamp stamp)
+        where T : IMessage
+    {
+        stamp.ApplyTo(header(proto));
+        return proto.ToByteArray();
+    }
 
     private static Rpc.ResponseOp ToResponseOp(MvccResponse response) => response switch
     {

@@ -16,10 +16,11 @@ public interface IMvccRangeGrain : IGrainWithIntegerKey
 
     /// <summary>
     /// Reads this range's part of an etcdserverpb.RangeRequest at <paramref name="revision"/> (0 = this range's
-    /// current revision), once the range has applied the log up to <paramref name="minAppliedIndex"/>.
+    /// current revision), once the range has applied the log up to <paramref name="minAppliedIndex"/>, pulling what
+    /// it lacks from <paramref name="sourceReplica"/> for at most <paramref name="budget"/>.
     /// </summary>
     [AlwaysInterleave, Alias("range")]
-    Task<RangePart> RangeAsync(byte[] request, long revision, ulong minAppliedIndex, ulong sourceReplica);
+    Task<RangePart> RangeAsync(byte[] request, long revision, ulong minAppliedIndex, ulong sourceReplica, TimeSpan budget);
 
     /// <summary>How far this range has applied the log.</summary>
     [AlwaysInterleave, Alias("status")]
@@ -28,7 +29,8 @@ public interface IMvccRangeGrain : IGrainWithIntegerKey
 
 /// <summary>
 /// Committed log entries <see cref="FirstIndex"/>..<see cref="LastIndex"/>, of which <see cref="Effects"/> are the
-/// encoded effects that touch this range (in log order), and the revision the store is at after them.
+/// encoded effects that touch this range (in log order), and the revision the store is at after them; sent by
+/// replica <see cref="SourceReplica"/> while it led in <see cref="SourceTerm"/>.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("etcd.applied-batch")]
 public sealed record AppliedBatch(
@@ -36,7 +38,8 @@ public sealed record AppliedBatch(
     [property: Id(1)] ulong LastIndex,
     [property: Id(2)] long Revision,
     [property: Id(3)] byte[][] Effects,
-    [property: Id(4)] ulong SourceReplica);
+    [property: Id(4)] ulong SourceReplica,
+    [property: Id(5)] ulong SourceTerm);
 
 /// <summary>One range's answer: its key-values plus the counts the merge needs (see the MVCC core's PartialRange).</summary>
 [GenerateSerializer, Immutable, Alias("etcd.range-part")]
@@ -48,12 +51,14 @@ public sealed record RangePart(
     [property: Id(4)] long ReadRevision,
     [property: Id(5)] long CurrentRevision);
 
-/// <summary>A range grain's progress.</summary>
+/// <summary>A range grain's progress, and the replica (with its term) whose applied log it last took.</summary>
 [GenerateSerializer, Immutable, Alias("etcd.range-status")]
 public sealed record RangeStatus(
     [property: Id(0)] ulong AppliedIndex,
     [property: Id(1)] long Revision,
-    [property: Id(2)] long CompactedRevision);
+    [property: Id(2)] long CompactedRevision,
+    [property: Id(3)] ulong SourceReplica,
+    [property: Id(4)] ulong SourceTerm);
 
 /// <summary>A key-value as it crosses grain calls.</summary>
 [GenerateSerializer, Immutable, Alias("etcd.range-kv")]

@@ -21,13 +21,17 @@ public sealed partial class MvccRangeGrain(
 {
     private const int CatchUpPage = 10_000;
     private const ulong CheckpointEveryEntries = 20_000;
-    private static readonly TimeSpan CatchUpTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a batch from the applier may spend pulling a gap it skips over.</summary>
+    private static readonly TimeSpan ApplyCatchUpTimeout = TimeSpan.FromSeconds(5);
 
     private MvccStore _store = null!;
     private ulong _appliedIndex;
     private ulong _checkpointedIndex;
     private RangeCheckpointFile _checkpoint = null!;
     private Task? _catchUp;
+    private ulong _sourceReplica;
+    private ulong _sourceTerm;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -58,7 +62,7 @@ public sealed partial class MvccRangeGrain(
 
         if (batch.FirstIndex > _appliedIndex + 1)
         {
-            await CatchUpAsync(batch.FirstIndex - 1, batch.SourceReplica);
+            await CatchUpAsync(batch.FirstIndex - 1, batch.SourceReplica, ApplyCatchUpTimeout);
             if (batch.LastIndex <= _appliedIndex)
             {
                 return;
@@ -66,6 +70,7 @@ public sealed partial class MvccRangeGrain(
         }
 
         Apply(batch.Effects, batch.Revision, batch.LastIndex);
+        (_sourceReplica, _sourceTerm) = (batch.SourceReplica, batch.SourceTerm);
         if (_appliedIndex - _checkpointedIndex >= CheckpointEveryEntries)
         {
             await _checkpoint.SaveAsync(_store, _appliedIndex, CancellationToken.None);
@@ -73,11 +78,18 @@ public sealed partial class MvccRangeGrain(
         }
     }
 
-    public async Task<RangePart> RangeAsync(byte[] request, long revision, ulong minAppliedIndex, ulong sourceReplica)
+    public async Task<RangePart> RangeAsync(byte[] request, long revision, ulong minAppliedIndex, ulong sourceReplica, TimeSpan budget)
     {
         if (_appliedIndex < minAppliedIndex || _store.CurrentRevision < revision)
         {
-            await CatchUpAsync(minAppliedIndex, sourceReplica);
+            try
+            {
+                await CatchUpAsync(minAppliedIndex, sourceReplica, budget);
+            }
+            catch (TimeoutException)
+            {
+                return new RangePart(KvError.Timeout, [], 0, 0, 0, _store.CurrentRevision);
+            }
         }
 
         var mvccRequest = ProtoMapper.ToMvcc(Rpc.RangeRequest.Parser.ParseFrom(request));
@@ -100,7 +112,7 @@ public sealed partial class MvccRangeGrain(
     }
 
     public Task<RangeStatus> GetStatusAsync() =>
-        Task.FromResult(new RangeStatus(_appliedIndex, _store.CurrentRevision, _store.CompactedRevision));
+        Task.FromResult(new RangeStatus(_appliedIndex, _store.CurrentRevision, _store.CompactedRevision, _sourceReplica, _sourceTerm));
 
     private void Apply(byte[][] effects, long revisionAfter, ulong lastIndex)
     {
@@ -124,24 +136,27 @@ public sealed partial class MvccRangeGrain(
         _appliedIndex = Math.Max(_appliedIndex, lastIndex);
     }
 
-    /// <summary>Pulls the applied log from a replica until this range has applied <paramref name="targetIndex"/>. One pull at a time.</summary>
-    private async Task CatchUpAsync(ulong targetIndex, ulong sourceReplica)
+    /// <summary>
+    /// Pulls the applied log from a replica until this range has applied <paramref name="targetIndex"/>, for at most
+    /// <paramref name="timeout"/> (then <see cref="TimeoutException"/>). One pull at a time, shared by all waiting.
+    /// </summary>
+    private async Task CatchUpAsync(ulong targetIndex, ulong sourceReplica, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + CatchUpTimeout;
+        var deadline = DateTime.UtcNow + timeout;
         while (_appliedIndex < targetIndex)
         {
-            if (_catchUp is { IsCompleted: false } running)
-            {
-                await running;
-                continue;
-            }
-
-            _catchUp = PullOnceAsync(sourceReplica);
-            await _catchUp;
-            if (_appliedIndex < targetIndex && DateTime.UtcNow > deadline)
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero)
             {
                 throw new TimeoutException($"range {this.GetPrimaryKeyLong()} could not reach index {targetIndex} (at {_appliedIndex})");
             }
+
+            if (_catchUp is not { IsCompleted: false })
+            {
+                _catchUp = PullOnceAsync(sourceReplica);
+            }
+
+            await _catchUp.WaitAsync(left);
         }
     }
 

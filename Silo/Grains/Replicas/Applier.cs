@@ -17,8 +17,11 @@ internal sealed class Applier(IGrainFactory grains, KeySpace keySpace, ulong rep
         .Select(i => new RangeFeed(grains.GetGrain<IMvccRangeGrain>(i), replicaId))
         .ToArray();
 
-    /// <summary>Queues the effects applied at log indexes [<paramref name="firstIndex"/>, <paramref name="lastIndex"/>].</summary>
-    public void Deliver(ulong firstIndex, ulong lastIndex, long revision, IReadOnlyList<(byte[] Bytes, Effect Effect)> effects)
+    /// <summary>
+    /// Queues the effects applied at log indexes [<paramref name="firstIndex"/>, <paramref name="lastIndex"/>] by the
+    /// leader of <paramref name="term"/>.
+    /// </summary>
+    public void Deliver(ulong firstIndex, ulong lastIndex, long revision, ulong term, IReadOnlyList<(byte[] Bytes, Effect Effect)> effects)
     {
         var perRange = new List<byte[]>[_feeds.Length];
         for (var r = 0; r < perRange.Length; r++)
@@ -51,34 +54,49 @@ internal sealed class Applier(IGrainFactory grains, KeySpace keySpace, ulong rep
 
         for (var r = 0; r < _feeds.Length; r++)
         {
-            _feeds[r].Enqueue(firstIndex, lastIndex, revision, perRange[r]);
+            _feeds[r].Enqueue(firstIndex, lastIndex, revision, term, perRange[r]);
         }
     }
 
     /// <summary>The queue of one range grain. Runs on the replica grain's scheduler: no locks.</summary>
     private sealed class RangeFeed(IMvccRangeGrain range, ulong replicaId)
     {
-        /// <summary>Beyond this many queued effects the queue is dropped: the range pulls them from a replica instead.</summary>
+        /// <summary>
+        /// Beyond this many queued effects, or bytes of them, the queue is dropped: the range pulls them from a replica
+        /// instead, in pages of bounded size. A batch never nears Orleans' message size limit.
+        /// </summary>
         private const int MaxQueuedEffects = 50_000;
+        private const long MaxQueuedBytes = 16 * 1024 * 1024;
         private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(200);
 
         private List<byte[]> _effects = [];
         private ulong _firstIndex;
         private ulong _lastIndex;
         private long _revision;
+        private ulong _term;
+        private long _queuedBytes;
         private bool _sending;
 
-        public void Enqueue(ulong firstIndex, ulong lastIndex, long revision, List<byte[]> effects)
+        public void Enqueue(ulong firstIndex, ulong lastIndex, long revision, ulong term, List<byte[]> effects)
         {
-            if (_lastIndex == 0 || _effects.Count + effects.Count > MaxQueuedEffects)
+            long bytes = 0;
+            foreach (var effect in effects)
+            {
+                bytes += effect.Length;
+            }
+
+            if (_lastIndex == 0 || _effects.Count + effects.Count > MaxQueuedEffects || _queuedBytes + bytes > MaxQueuedBytes)
             {
                 _effects = [];
+                _queuedBytes = 0;
                 _firstIndex = firstIndex;
             }
 
             _effects.AddRange(effects);
+            _queuedBytes += bytes;
             _lastIndex = lastIndex;
             _revision = revision;
+            _term = term;
             if (!_sending)
             {
                 _sending = true;
@@ -90,8 +108,9 @@ internal sealed class Applier(IGrainFactory grains, KeySpace keySpace, ulong rep
         {
             while (_lastIndex != 0)
             {
-                var batch = new AppliedBatch(_firstIndex, _lastIndex, _revision, _effects.ToArray(), replicaId);
+                var batch = new AppliedBatch(_firstIndex, _lastIndex, _revision, _effects.ToArray(), replicaId, _term);
                 _effects = [];
+                _queuedBytes = 0;
                 _lastIndex = 0;
                 try
                 {

@@ -11,6 +11,54 @@ namespace EtcdOrleans.Grains.Replicas;
 /// </summary>
 public static class RaftMessageCodec
 {
+    /// <summary>
+    /// The most bytes of messages one grain call carries (a single larger message goes alone): far below Orleans'
+    /// message size limit, small enough that one call does not hold up the connection for long.
+    /// </summary>
+    public const int MaxCallBytes = 4 * 1024 * 1024;
+
+    /// <summary>The encoded batches, each of at most <see cref="MaxCallBytes"/> (or one message), in order.</summary>
+    public static IEnumerable<byte[]> EncodeCalls(IReadOnlyList<Message> messages, int maxCallBytes = MaxCallBytes)
+    {
+        var call = new List<Message>();
+        long callBytes = 0;
+        foreach (var message in messages)
+        {
+            var size = EncodedSize(message);
+            if (call.Count > 0 && callBytes + size > maxCallBytes)
+            {
+                yield return Encode(call);
+                call.Clear();
+                callBytes = 0;
+            }
+
+            call.Add(message);
+            callBytes += size;
+        }
+
+        if (call.Count > 0)
+        {
+            yield return Encode(call);
+        }
+    }
+
+    /// <summary>The bytes <paramref name="message"/> takes in a batch.</summary>
+    public static long EncodedSize(Message message)
+    {
+        long size = 1 + (7 * 8) + 1 + 4 + message.Context.Length + 4 + 1;
+        foreach (var entry in message.Entries)
+        {
+            size += 8 + 8 + 1 + 4 + entry.Data.Length;
+        }
+
+        if (message.Snapshot is { } snapshot)
+        {
+            size += 8 + 8 + 4 + (8L * snapshot.Metadata.ConfState.Voters.Count) + 4 + (8L * snapshot.Metadata.ConfState.Learners.Count) + 4 + snapshot.Data.Length;
+        }
+
+        return size;
+    }
+
     public static byte[] Encode(IReadOnlyList<Message> messages)
     {
         var writer = new ArrayBufferWriter<byte>(256);

@@ -40,9 +40,10 @@ public sealed partial class RaftReplicaGrain : ILessorGrain
     /// <summary>etcd's minimum lease TTL for this group's timing.</summary>
     private long MinLeaseTtl => LeaseLimits.MinTtl(timing.Value.ElectionTicks, timing.Value.TickInterval);
 
-    public async Task<LeaseReply> KeepAliveAsync(long leaseId)
+    public async Task<LeaseReply> KeepAliveAsync(long leaseId, TimeSpan budget)
     {
-        if (!await IsPrimaryLessorAsync())
+        var deadline = DateTime.UtcNow + budget;
+        if (!await IsPrimaryLessorAsync(budget))
         {
             return NotLessorReply();
         }
@@ -67,7 +68,7 @@ public sealed partial class RaftReplicaGrain : ILessorGrain
             {
                 // Expired and being revoked: as etcd, answer once the revocation is applied (not found, TTL 0), or send
                 // the caller to the next leader if this one steps down first.
-                var revoked = await WaitRevokedAsync(leaseId);
+                var revoked = await WaitRevokedAsync(leaseId, LeaderRouter.TimeLeft(deadline));
                 if (revoked is null)
                 {
                     return new LeaseReply(KvError.Timeout, null, _node.Leader, _node.Term);
@@ -80,14 +81,14 @@ public sealed partial class RaftReplicaGrain : ILessorGrain
             }
         }
 
-        var response = new Rpc.LeaseKeepAliveResponse { Header = new Rpc.ResponseHeader { Revision = revision }, ID = leaseId, TTL = ttl };
+        var response = new Rpc.LeaseKeepAliveResponse { Header = Stamp.Header(revision), ID = leaseId, TTL = ttl };
         return new LeaseReply(KvError.None, response.ToByteArray(), _id, _node.Term);
     }
 
-    public async Task<LeaseReply> TimeToLiveAsync(byte[] request)
+    public async Task<LeaseReply> TimeToLiveAsync(byte[] request, TimeSpan budget)
     {
         var query = Rpc.LeaseTimeToLiveRequest.Parser.ParseFrom(request);
-        if (!await IsPrimaryLessorAsync())
+        if (!await IsPrimaryLessorAsync(budget))
         {
             return NotLessorReply();
         }
@@ -95,13 +96,13 @@ public sealed partial class RaftReplicaGrain : ILessorGrain
         if (_state.Leases.Find(query.ID) is not { } lease)
         {
             // etcd's v3rpc layer answers an unknown lease with TTL -1 (not an error), headed with the current revision.
-            var unknown = new Rpc.LeaseTimeToLiveResponse { Header = new Rpc.ResponseHeader { Revision = _appliedRevision }, ID = query.ID, TTL = -1 };
+            var unknown = new Rpc.LeaseTimeToLiveResponse { Header = Stamp.Header(_appliedRevision), ID = query.ID, TTL = -1 };
             return new LeaseReply(KvError.None, unknown.ToByteArray(), _id, _node.Term);
         }
 
         var response = new Rpc.LeaseTimeToLiveResponse
         {
-            Header = new Rpc.ResponseHeader { Revision = _appliedRevision },
+            Header = Stamp.Header(_appliedRevision),
             ID = query.ID,
             TTL = RemainingSeconds(lease.Id, LeaseNow),
             GrantedTTL = lease.Ttl,
@@ -117,16 +118,16 @@ public sealed partial class RaftReplicaGrain : ILessorGrain
         return new LeaseReply(KvError.None, response.ToByteArray(), _id, _node.Term);
     }
 
-    public async Task<LeaseReply> LeasesAsync()
+    public async Task<LeaseReply> LeasesAsync(TimeSpan budget)
     {
-        if (!await IsPrimaryLessorAsync())
+        if (!await IsPrimaryLessorAsync(budget))
         {
             return NotLessorReply();
         }
 
         // etcd lists its leases by remaining time (ties in no particular order; here by id).
         var now = LeaseNow;
-        var response = new Rpc.LeaseLeasesResponse { Header = new Rpc.ResponseHeader { Revision = _appliedRevision } };
+        var response = new Rpc.LeaseLeasesResponse { Header = Stamp.Header(_appliedRevision) };
         foreach (var lease in _state.Leases.All.OrderBy(l => _leaseExpiry.Remaining(l.Id, now)).ThenBy(l => l.Id))
         {
             response.Leases.Add(new Rpc.LeaseStatus { ID = lease.Id });
@@ -143,7 +144,7 @@ public sealed partial class RaftReplicaGrain : ILessorGrain
     }
 
     /// <summary>True when this replica is the promoted leader and has applied everything committed (etcd's waitAppliedIndex).</summary>
-    private async Task<bool> IsPrimaryLessorAsync()
+    private async Task<bool> IsPrimaryLessorAsync(TimeSpan budget)
     {
         if (_node.Role != RaftRole.Leader || !_leaseExpiry.IsPrimary)
         {
@@ -152,8 +153,8 @@ public sealed partial class RaftReplicaGrain : ILessorGrain
 
         if (_appliedIndex < _node.Commit)
         {
-            var applied = await WaitApplied(_node.Commit, term: 0, []);
-            if (applied.Error != KvError.None)
+            var applied = WaitApplied(_node.Commit, term: 0, []);
+            if (!await CompletesWithinAsync(applied, budget) || applied.Result.Error != KvError.None)
             {
                 return false;
             }
@@ -165,7 +166,7 @@ public sealed partial class RaftReplicaGrain : ILessorGrain
     /// <summary>Not the lessor: the caller retries at the hinted leader (this replica itself while it is being promoted).</summary>
     private LeaseReply NotLessorReply() => new(NotLeaderOutcome().Error, null, _node.Leader, _node.Term);
 
-    private async Task<bool?> WaitRevokedAsync(long leaseId)
+    private async Task<bool?> WaitRevokedAsync(long leaseId, TimeSpan budget)
     {
         if (!_revocationWaiters.TryGetValue(leaseId, out var waiter))
         {
@@ -173,7 +174,7 @@ public sealed partial class RaftReplicaGrain : ILessorGrain
             _revocationWaiters[leaseId] = waiter;
         }
 
-        return await CompletesWithinAsync(waiter.Task, timing.Value.RequestTimeout) ? waiter.Task.Result : null;
+        return await CompletesWithinAsync(waiter.Task, budget) ? waiter.Task.Result : null;
     }
 
     /// <summary>Hook: an entry without data was applied; the leader's own entry of its term makes it the primary lessor.</summary>
@@ -256,7 +257,8 @@ public sealed partial class RaftReplicaGrain : ILessorGrain
     private async Task RevokeExpiredAsync(long leaseId)
     {
         var command = new KvCommand(KvOperation.LeaseRevoke, new Rpc.LeaseRevokeRequest { ID = leaseId }.ToByteArray());
-        var outcome = await Sequence(command);
+        Task<ReadConfirmation>? confirmation = null;
+        var outcome = await Sequence(command, ref confirmation);
         if (outcome.Error is not (KvError.None or KvError.LeaseNotFound))
         {
             // Retried after LeaseExpiry.RetryInterval while this replica leads; else by the next leader.

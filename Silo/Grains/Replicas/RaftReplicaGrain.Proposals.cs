@@ -17,11 +17,11 @@ public sealed partial class RaftReplicaGrain
     /// <summary>Proposals waiting for their log index to be applied, in index order.</summary>
     private readonly SortedDictionary<ulong, List<ApplyWaiter>> _applyWaiters = [];
 
-    /// <summary>Read barriers waiting for their ReadIndex round, by context.</summary>
-    private readonly Dictionary<ulong, TaskCompletionSource<ulong>> _readWaiters = [];
+    /// <summary>Leadership confirmations waiting for their ReadIndex round, by context.</summary>
+    private readonly Dictionary<ulong, TaskCompletionSource<ReadConfirmation>> _readWaiters = [];
     private ulong _nextReadContext;
 
-    public async Task<ProposeReply> ProposeAsync(KvCommand[] commands)
+    public async Task<ProposeReply> ProposeAsync(KvCommand[] commands, TimeSpan budget)
     {
         if (_node.Role != RaftRole.Leader || _sequencer is null)
         {
@@ -33,15 +33,17 @@ public sealed partial class RaftReplicaGrain
             return Reply(Enumerable.Repeat(KvOutcome.Failed(KvError.TooManyRequests), commands.Length).ToArray());
         }
 
+        // One quorum round confirms this leadership for every answer of the batch that changes nothing.
+        Task<ReadConfirmation>? confirmation = null;
         var pending = new Task<KvOutcome>[commands.Length];
         for (var i = 0; i < commands.Length; i++)
         {
-            pending[i] = Sequence(commands[i]);
+            pending[i] = Sequence(commands[i], ref confirmation);
         }
 
         Kick();
         var all = Task.WhenAll(pending);
-        if (!await CompletesWithinAsync(all, timing.Value.RequestTimeout))
+        if (!await CompletesWithinAsync(all, budget))
         {
             return Reply(pending.Select(p => p.IsCompletedSuccessfully ? p.Result : KvOutcome.Failed(KvError.Timeout)).ToArray());
         }
@@ -53,8 +55,16 @@ public sealed partial class RaftReplicaGrain
 
     private KvOutcome NotLeaderOutcome() => KvOutcome.Failed(_node.Leader == 0 || _node.Leader == _id ? KvError.NoLeader : KvError.NotLeader);
 
-    /// <summary>Resolves one request on the speculative state and proposes its effect; completes once applied.</summary>
-    private Task<KvOutcome> Sequence(KvCommand command)
+    /// <summary>The header identity of an answer this replica gives now.</summary>
+    private HeaderStamp Stamp => new(ClusterId, _id, _node.Term);
+
+    /// <summary>
+    /// Resolves one request on the speculative state. A write is proposed and answered once applied. A request that
+    /// writes nothing was answered from the speculative state, which may hold effects that never commit (this leader
+    /// may already be deposed): it is answered only once the last entry it saw commits as the very entry it saw, and
+    /// once a quorum round that began after it has confirmed this leadership.
+    /// </summary>
+    private Task<KvOutcome> Sequence(KvCommand command, ref Task<ReadConfirmation>? confirmation)
     {
         var sequencer = _sequencer;
         if (sequencer is null || _node.Role != RaftRole.Leader)
@@ -68,11 +78,12 @@ public sealed partial class RaftReplicaGrain
             return Task.FromResult(KvOutcome.Failed(KvErrors.From(resolution.Error)));
         }
 
-        var response = ProtoMapper.Encode(resolution.Response!);
+        var response = ProtoMapper.Encode(resolution.Response!, Stamp);
         if (resolution.Effect is not { } effect)
         {
-            // Nothing to replicate, but the answer reflects every effect proposed so far: wait for all of them.
-            return WaitApplied(_node.LastIndex, term: 0, response);
+            confirmation ??= ConfirmLeadership();
+            var seenIndex = _node.LastIndex;
+            return AnswerOnceCommittedAsync(confirmation, seenIndex, _node.TermAt(seenIndex), response);
         }
 
         var proposed = _node.Propose(EffectCodec.Encode(effect));
@@ -84,6 +95,19 @@ public sealed partial class RaftReplicaGrain
         }
 
         return WaitApplied(proposed.Index, proposed.Term, response);
+    }
+
+    private async Task<KvOutcome> AnswerOnceCommittedAsync(Task<ReadConfirmation> confirmation, ulong seenIndex, ulong seenTerm, byte[] response)
+    {
+        var confirmed = await confirmation;
+        if (confirmed.Error != KvError.None)
+        {
+            return KvOutcome.Failed(confirmed.Error);
+        }
+
+        // The read index is at most the last index seen (commit never passes the log's end), so waiting for the
+        // entry seen covers it.
+        return await WaitApplied(seenIndex, seenTerm, response);
     }
 
     private static MvccRequest Decode(KvCommand command) => command.Operation switch
@@ -100,13 +124,14 @@ public sealed partial class RaftReplicaGrain
 
     /// <summary>
     /// Completes with <paramref name="response"/> once <paramref name="index"/> is applied, provided the entry applied
-    /// there is the one proposed (same term; 0 = any), else with "leader changed".
+    /// there is the one expected (same term; 0 = any), else with "leader changed".
     /// </summary>
     private Task<KvOutcome> WaitApplied(ulong index, ulong term, byte[] response)
     {
-        if (index <= _appliedIndex && term == 0)
+        if (index <= _appliedIndex)
         {
-            return Task.FromResult(KvOutcome.Ok(response));
+            var ours = term == 0 || _node.TermAt(index) == term;
+            return Task.FromResult(ours ? KvOutcome.Ok(response) : KvOutcome.Failed(KvError.LeaderChanged));
         }
 
         var waiter = new ApplyWaiter(term, response);
@@ -153,47 +178,69 @@ public sealed partial class RaftReplicaGrain
         }
 
         _applyWaiters.Clear();
+        FailReadWaiters(error);
+    }
+
+    /// <summary>
+    /// Fails every pending leadership confirmation: called when this replica stops leading, since the core drops the
+    /// reads of a term that ended. Waiters for proposed entries stay: their entries may still commit.
+    /// </summary>
+    private void FailReadWaiters(KvError error)
+    {
         foreach (var read in _readWaiters.Values)
         {
-            read.TrySetCanceled();
+            read.TrySetResult(new ReadConfirmation(error, 0));
         }
 
         _readWaiters.Clear();
     }
 
-    public async Task<ReadBarrier> ReadIndexAsync()
+    /// <summary>
+    /// Starts a ReadIndex round: completes with the commit index once a quorum has confirmed this replica still
+    /// leads, after this call; or with "leader changed" if it stops leading first.
+    /// </summary>
+    private Task<ReadConfirmation> ConfirmLeadership()
+    {
+        var context = ++_nextReadContext;
+        var contextBytes = new byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(contextBytes, context);
+        var completion = new TaskCompletionSource<ReadConfirmation>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _readWaiters[context] = completion;
+        if (_node.Role != RaftRole.Leader || !_node.ReadIndex(contextBytes))
+        {
+            _readWaiters.Remove(context);
+            completion.TrySetResult(new ReadConfirmation(KvError.LeaderChanged, 0));
+        }
+
+        return completion.Task;
+    }
+
+    public async Task<ReadBarrier> ReadIndexAsync(TimeSpan budget)
     {
         if (_node.Role != RaftRole.Leader)
         {
             return new ReadBarrier(NotLeaderOutcome().Error, 0, 0, _node.Leader, _node.Term);
         }
 
-        var context = ++_nextReadContext;
-        var contextBytes = new byte[8];
-        BinaryPrimitives.WriteUInt64LittleEndian(contextBytes, context);
-        var completion = new TaskCompletionSource<ulong>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _readWaiters[context] = completion;
-        _node.ReadIndex(contextBytes);
+        var deadline = DateTime.UtcNow + budget;
+        var confirmation = ConfirmLeadership();
         Kick();
-
-        if (!await CompletesWithinAsync(completion.Task, timing.Value.RequestTimeout) || !completion.Task.IsCompletedSuccessfully)
+        if (!await CompletesWithinAsync(confirmation, budget))
         {
-            _readWaiters.Remove(context);
             return new ReadBarrier(KvError.Timeout, 0, 0, _node.Leader, _node.Term);
         }
 
-        var readIndex = completion.Task.Result;
-        if (_appliedIndex < readIndex)
+        var (error, readIndex) = confirmation.Result;
+        if (error == KvError.None && _appliedIndex < readIndex)
         {
-            var applied = await WaitApplied(readIndex, term: 0, []);
-            if (applied.Error != KvError.None)
-            {
-                return new ReadBarrier(applied.Error, 0, 0, _node.Leader, _node.Term);
-            }
+            var applied = WaitApplied(readIndex, term: 0, []);
+            error = !await CompletesWithinAsync(applied, LeaderRouter.TimeLeft(deadline)) ? KvError.Timeout : applied.Result.Error;
         }
 
         // Everything committed before the read began is applied here and in the range grains at this revision.
-        return new ReadBarrier(KvError.None, _appliedIndex, _appliedRevision, _id, _node.Term);
+        return error == KvError.None
+            ? new ReadBarrier(KvError.None, _appliedIndex, _appliedRevision, _id, _node.Term)
+            : new ReadBarrier(error, 0, 0, _node.Leader, _node.Term);
     }
 
     /// <summary>
@@ -226,10 +273,13 @@ public sealed partial class RaftReplicaGrain
             var context = BinaryPrimitives.ReadUInt64LittleEndian(state.Context.Span);
             if (_readWaiters.Remove(context, out var waiter))
             {
-                waiter.TrySetResult(state.Index);
+                waiter.TrySetResult(new ReadConfirmation(KvError.None, state.Index));
             }
         }
     }
+
+    /// <summary>The outcome of a leadership confirmation: the commit index it confirmed, or why it failed.</summary>
+    private readonly record struct ReadConfirmation(KvError Error, ulong Index);
 
     private sealed class ApplyWaiter(ulong term, byte[] response)
     {

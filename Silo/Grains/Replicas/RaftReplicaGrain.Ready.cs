@@ -53,6 +53,7 @@ public sealed partial class RaftReplicaGrain
             {
                 _sequencer = null;
                 DemoteLessor();
+                FailReadWaiters(KvError.LeaderChanged);
             }
 
             LogRoleChanged(_id, soft.Role, _node.Term, soft.Leader);
@@ -95,6 +96,11 @@ public sealed partial class RaftReplicaGrain
         _node.Advance(ready);
     }
 
+    /// <summary>
+    /// Sends each peer its messages in one-way grain calls of at most <see cref="RaftMessageCodec.MaxCallBytes"/> each
+    /// (a message larger than that alone goes in a call of its own): an Orleans message over its size limit closes
+    /// the connection, and a follower that lags would then never catch up.
+    /// </summary>
     private void Send(IReadOnlyList<Message> messages)
     {
         if (messages.Count == 0)
@@ -105,15 +111,24 @@ public sealed partial class RaftReplicaGrain
         foreach (var group in messages.GroupBy(m => m.To))
         {
             var peer = group.Key;
-            try
+            if (links.IsCut(_id, peer))
             {
-                // One-way: the call returns once sent. A lost message is Raft's ordinary business.
-                _ = Peer(peer).StepAsync(RaftMessageCodec.Encode(group.ToList()));
+                continue;
             }
-            catch (Exception e)
+
+            foreach (var call in RaftMessageCodec.EncodeCalls(group.ToList()))
             {
-                LogSendFailed(e, _id, peer);
-                _node.ReportUnreachable(peer);
+                try
+                {
+                    // One-way: the call returns once sent. A lost message is Raft's ordinary business.
+                    _ = Peer(peer).StepAsync(call);
+                }
+                catch (Exception e)
+                {
+                    LogSendFailed(e, _id, peer);
+                    _node.ReportUnreachable(peer);
+                    break;
+                }
             }
         }
     }
@@ -156,7 +171,7 @@ public sealed partial class RaftReplicaGrain
 
         if (_node.Role == RaftRole.Leader)
         {
-            _applier.Deliver(firstIndex, _appliedIndex, _appliedRevision, effects);
+            _applier.Deliver(firstIndex, _appliedIndex, _appliedRevision, _node.Term, effects);
         }
 
         CompleteApplied(committed);

@@ -25,6 +25,7 @@ public sealed partial class RaftReplicaGrain(
     IOptions<EtcdOrleansSettings> settings,
     IOptions<RaftTimingOptions> timing,
     ILocalSiloDetails silo,
+    ReplicaLinks links,
     ILogger<RaftReplicaGrain> logger) : Grain, IRaftReplicaGrain, IRaftPeerGrain
 {
     private ulong _id;
@@ -42,6 +43,12 @@ public sealed partial class RaftReplicaGrain(
 
     /// <summary>The leader's speculative state; null on followers and while a new leader catches up.</summary>
     private Sequencer? _sequencer;
+
+    /// <summary>
+    /// The most bytes of entries applied in one go, or handed to a range grain in one page: batches stay far below
+    /// Orleans' message size limit however large the values.
+    /// </summary>
+    private const ulong MaxAppliedBytesPerRead = 8 * 1024 * 1024;
 
     private ulong ClusterId => ClusterIdentity.Of(settings.Value.ClusterId);
 
@@ -82,6 +89,7 @@ public sealed partial class RaftReplicaGrain(
             ElectionTicks = raftTiming.ElectionTicks,
             HeartbeatTicks = raftTiming.HeartbeatTicks,
             Seed = Random.Shared.Next(),
+            MaxCommittedSizePerReady = MaxAppliedBytesPerRead,
         }, _storage);
         _applier = new Applier(GrainFactory, new KeySpace(settings.Value.Ranges), _id);
 
@@ -137,7 +145,9 @@ public sealed partial class RaftReplicaGrain(
 
         var effects = new List<byte[]>();
         long revision = 0;
-        foreach (var entry in _storage.Entries(fromIndex, last + 1, ulong.MaxValue))
+        var entries = _storage.Entries(fromIndex, last + 1, MaxAppliedBytesPerRead);
+        last = entries.Count > 0 ? entries[^1].Index : last;
+        foreach (var entry in entries)
         {
             if (entry.Type == EntryType.Normal && !entry.Data.IsEmpty)
             {
