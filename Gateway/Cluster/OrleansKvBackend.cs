@@ -17,7 +17,8 @@ internal sealed class OrleansKvBackend(IGrainFactory grains, ProposalBatcher pro
 
     public async Task<RangeResponse> RangeAsync(RangeRequest request, CancellationToken cancellationToken)
     {
-        var outcome = await grains.GetGrain<IKvReaderGrain>(0).RangeAsync(request.ToByteArray(), _timeout).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var outcome = await grains.GetGrain<IKvReaderGrain>(0).RangeAsync(request.ToByteArray(), _timeout, proposals.AcknowledgedRevision)
+            .WaitAsync(cancellationToken).ConfigureAwait(false);
         return RangeResponse.Parser.ParseFrom(KvErrorMapping.ResponseOrThrow(outcome));
     }
 

@@ -31,6 +31,7 @@ internal sealed class ProposalBatcher : IAsyncDisposable
     private int _queued;
     private long _queuedBytes;
     private PendingProposal? _carried;
+    private long _acknowledgedRevision;
 
     public ProposalBatcher(LeaderRouter router, IOptions<GatewayOptions> options)
     {
@@ -61,6 +62,12 @@ internal sealed class ProposalBatcher : IAsyncDisposable
 
     /// <summary>The requests waiting in the queue (not yet sent).</summary>
     public int Queued => Volatile.Read(ref _queued);
+
+    /// <summary>
+    /// The highest revision of an answer this gateway has given for a proposal: its serializable reads reflect at
+    /// least this, so a client reads its own writes through the same gateway.
+    /// </summary>
+    public long AcknowledgedRevision => Interlocked.Read(ref _acknowledgedRevision);
 
     private void Dequeued(PendingProposal pending)
     {
@@ -127,7 +134,9 @@ internal sealed class ProposalBatcher : IAsyncDisposable
 
             for (var i = 0; i < batch.Length; i++)
             {
-                batch[i].Completion.TrySetResult(reply.Reply.Outcomes[i]);
+                var outcome = reply.Reply.Outcomes[i];
+                RaiseAcknowledgedRevision(outcome.Revision);
+                batch[i].Completion.TrySetResult(outcome);
             }
         }
         catch (Exception error)
@@ -139,6 +148,21 @@ internal sealed class ProposalBatcher : IAsyncDisposable
         finally
         {
             _callSlots.Release();
+        }
+    }
+
+    private void RaiseAcknowledgedRevision(long revision)
+    {
+        var seen = Interlocked.Read(ref _acknowledgedRevision);
+        while (revision > seen)
+        {
+            var before = Interlocked.CompareExchange(ref _acknowledgedRevision, revision, seen);
+            if (before == seen)
+            {
+                return;
+            }
+
+            seen = before;
         }
     }
 

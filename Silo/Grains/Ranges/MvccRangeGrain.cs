@@ -62,7 +62,7 @@ public sealed partial class MvccRangeGrain(
 
         if (batch.FirstIndex > _appliedIndex + 1)
         {
-            await CatchUpAsync(batch.FirstIndex - 1, batch.SourceReplica, ApplyCatchUpTimeout);
+            await CatchUpAsync(batch.FirstIndex - 1, 0, batch.SourceReplica, ApplyCatchUpTimeout);
             if (batch.LastIndex <= _appliedIndex)
             {
                 return;
@@ -84,7 +84,7 @@ public sealed partial class MvccRangeGrain(
         {
             try
             {
-                await CatchUpAsync(minAppliedIndex, sourceReplica, budget);
+                await CatchUpAsync(minAppliedIndex, revision, sourceReplica, budget);
             }
             catch (TimeoutException)
             {
@@ -137,18 +137,19 @@ public sealed partial class MvccRangeGrain(
     }
 
     /// <summary>
-    /// Pulls the applied log from a replica until this range has applied <paramref name="targetIndex"/>, for at most
-    /// <paramref name="timeout"/> (then <see cref="TimeoutException"/>). One pull at a time, shared by all waiting.
+    /// Pulls the applied log from a replica until this range has applied <paramref name="targetIndex"/> and reached
+    /// <paramref name="targetRevision"/>, for at most <paramref name="timeout"/> (then <see cref="TimeoutException"/>).
+    /// One pull at a time, shared by all waiting.
     /// </summary>
-    private async Task CatchUpAsync(ulong targetIndex, ulong sourceReplica, TimeSpan timeout)
+    private async Task CatchUpAsync(ulong targetIndex, long targetRevision, ulong sourceReplica, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
-        while (_appliedIndex < targetIndex)
+        while (_appliedIndex < targetIndex || _store.CurrentRevision < targetRevision)
         {
             var left = deadline - DateTime.UtcNow;
             if (left <= TimeSpan.Zero)
             {
-                throw new TimeoutException($"range {this.GetPrimaryKeyLong()} could not reach index {targetIndex} (at {_appliedIndex})");
+                throw new TimeoutException($"range {this.GetPrimaryKeyLong()} could not reach index {targetIndex}, revision {targetRevision} (at {_appliedIndex}, {_store.CurrentRevision})");
             }
 
             if (_catchUp is not { IsCompleted: false })

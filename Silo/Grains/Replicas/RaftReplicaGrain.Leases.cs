@@ -153,7 +153,7 @@ public sealed partial class RaftReplicaGrain : ILessorGrain
 
         if (_appliedIndex < _node.Commit)
         {
-            var applied = WaitApplied(_node.Commit, term: 0, []);
+            var applied = WaitApplied(_node.Commit, term: 0, Applied);
             if (!await CompletesWithinAsync(applied, budget) || applied.Result.Error != KvError.None)
             {
                 return false;

@@ -51,6 +51,9 @@ public sealed partial class RaftReplicaGrain
         return Reply(await all);
     }
 
+    /// <summary>The answer of a wait that only needs the index applied.</summary>
+    private static readonly KvOutcome Applied = KvOutcome.Ok([], 0);
+
     private ProposeReply Reply(KvOutcome[] outcomes) => new(outcomes, _node.Leader, _node.Term);
 
     private KvOutcome NotLeaderOutcome() => KvOutcome.Failed(_node.Leader == 0 || _node.Leader == _id ? KvError.NoLeader : KvError.NotLeader);
@@ -78,7 +81,7 @@ public sealed partial class RaftReplicaGrain
             return Task.FromResult(KvOutcome.Failed(KvErrors.From(resolution.Error)));
         }
 
-        var response = ProtoMapper.Encode(resolution.Response!, Stamp);
+        var response = KvOutcome.Ok(ProtoMapper.Encode(resolution.Response!, Stamp), resolution.Response!.Revision);
         if (resolution.Effect is not { } effect)
         {
             confirmation ??= ConfirmLeadership();
@@ -97,7 +100,7 @@ public sealed partial class RaftReplicaGrain
         return WaitApplied(proposed.Index, proposed.Term, response);
     }
 
-    private async Task<KvOutcome> AnswerOnceCommittedAsync(Task<ReadConfirmation> confirmation, ulong seenIndex, ulong seenTerm, byte[] response)
+    private async Task<KvOutcome> AnswerOnceCommittedAsync(Task<ReadConfirmation> confirmation, ulong seenIndex, ulong seenTerm, KvOutcome answer)
     {
         var confirmed = await confirmation;
         if (confirmed.Error != KvError.None)
@@ -107,7 +110,7 @@ public sealed partial class RaftReplicaGrain
 
         // The read index is at most the last index seen (commit never passes the log's end), so waiting for the
         // entry seen covers it.
-        return await WaitApplied(seenIndex, seenTerm, response);
+        return await WaitApplied(seenIndex, seenTerm, answer);
     }
 
     private static MvccRequest Decode(KvCommand command) => command.Operation switch
@@ -123,18 +126,18 @@ public sealed partial class RaftReplicaGrain
     };
 
     /// <summary>
-    /// Completes with <paramref name="response"/> once <paramref name="index"/> is applied, provided the entry applied
+    /// Completes with <paramref name="answer"/> once <paramref name="index"/> is applied, provided the entry applied
     /// there is the one expected (same term; 0 = any), else with "leader changed".
     /// </summary>
-    private Task<KvOutcome> WaitApplied(ulong index, ulong term, byte[] response)
+    private Task<KvOutcome> WaitApplied(ulong index, ulong term, KvOutcome answer)
     {
         if (index <= _appliedIndex)
         {
             var ours = term == 0 || _node.TermAt(index) == term;
-            return Task.FromResult(ours ? KvOutcome.Ok(response) : KvOutcome.Failed(KvError.LeaderChanged));
+            return Task.FromResult(ours ? answer : KvOutcome.Failed(KvError.LeaderChanged));
         }
 
-        var waiter = new ApplyWaiter(term, response);
+        var waiter = new ApplyWaiter(term, answer);
         if (!_applyWaiters.TryGetValue(index, out var list))
         {
             list = [];
@@ -162,7 +165,7 @@ public sealed partial class RaftReplicaGrain
             foreach (var waiter in waiters)
             {
                 var ours = waiter.Term == 0 || waiter.Term == entryTerm;
-                waiter.Completion.TrySetResult(ours ? KvOutcome.Ok(waiter.Response) : KvOutcome.Failed(KvError.LeaderChanged));
+                waiter.Completion.TrySetResult(ours ? waiter.Answer : KvOutcome.Failed(KvError.LeaderChanged));
             }
         }
     }
@@ -233,7 +236,7 @@ public sealed partial class RaftReplicaGrain
         var (error, readIndex) = confirmation.Result;
         if (error == KvError.None && _appliedIndex < readIndex)
         {
-            var applied = WaitApplied(readIndex, term: 0, []);
+            var applied = WaitApplied(readIndex, term: 0, Applied);
             error = !await CompletesWithinAsync(applied, LeaderRouter.TimeLeft(deadline)) ? KvError.Timeout : applied.Result.Error;
         }
 
@@ -281,11 +284,11 @@ public sealed partial class RaftReplicaGrain
     /// <summary>The outcome of a leadership confirmation: the commit index it confirmed, or why it failed.</summary>
     private readonly record struct ReadConfirmation(KvError Error, ulong Index);
 
-    private sealed class ApplyWaiter(ulong term, byte[] response)
+    private sealed class ApplyWaiter(ulong term, KvOutcome answer)
     {
         public ulong Term { get; } = term;
 
-        public byte[] Response { get; } = response;
+        public KvOutcome Answer { get; } = answer;
 
         public TaskCompletionSource<KvOutcome> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
