@@ -43,6 +43,26 @@ public sealed class ChildProcess : IAsyncDisposable
 
     public bool HasExited => process.HasExited;
 
+    /// <summary>Freezes the process (SIGSTOP): it holds its sockets and state but runs no code until <see cref="Resume"/>.</summary>
+    public void Pause() => Signal(SigStop);
+
+    /// <summary>Lets a paused process run again (SIGCONT).</summary>
+    public void Resume() => Signal(SigCont);
+
+    private const int SigCont = 18;
+    private const int SigStop = 19;
+
+    private void Signal(int signal)
+    {
+        if (!process.HasExited && SendSignal(process.Id, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill({process.Id}, {signal}) failed with errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
+
     /// <summary>
     /// Starts <paramref name="fileName"/> with <paramref name="arguments"/> and extra environment variables in
     /// <paramref name="workingDirectory"/> (an app's content root, where it finds its appsettings.json).

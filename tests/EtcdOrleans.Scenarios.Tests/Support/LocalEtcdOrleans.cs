@@ -23,6 +23,7 @@ public sealed class LocalEtcdOrleans : IAsyncDisposable
     private readonly string _gatewayDll;
     private ChildProcess? _gateway;
     private int _generation;
+    private int _restarts;
 
     public LocalEtcdOrleans()
     {
@@ -72,6 +73,20 @@ public sealed class LocalEtcdOrleans : IAsyncDisposable
             _silos[index] = null;
             await silo.DisposeAsync();
         }
+    }
+
+    /// <summary>Freezes silo <paramref name="index"/> (SIGSTOP): to its peers it looks alive but answers nothing.</summary>
+    public void PauseSilo(int index) => _silos[index]?.Pause();
+
+    /// <summary>Lets a paused silo run again (SIGCONT).</summary>
+    public void ResumeSilo(int index) => _silos[index]?.Resume();
+
+    /// <summary>Starts silo <paramref name="index"/> again (after <see cref="KillSiloAsync"/>) on its ports and data.</summary>
+    public async Task RestartSiloAsync(int index, CancellationToken cancellationToken)
+    {
+        await KillSiloAsync(index);
+        _silos[index] = StartDotnet($"silo{index}-restart{++_restarts}", _siloDll, SiloEnvironment(index));
+        await WaitForListenerAsync(_ports[2 * index], cancellationToken);
     }
 
     /// <summary>Kills every process; the data directory stays for the next <see cref="StartAsync"/>.</summary>
