@@ -19,6 +19,8 @@ public static class GrainsHostingExtensions
         silo.Services.AddPlacementDirector<ReplicaPlacement, ReplicaPlacementDirector>();
         silo.Services.AddHostedService<ReplicaKeeper>();
         silo.Services.TryAddSingleton<ReplicaLinks>();
+        silo.Services.AddSingleton<ReplicaHealth>();
+        silo.Services.AddHealthChecks().AddCheck<ReplicaHealth>("raft-replicas");
         return silo;
     }
 }

@@ -23,6 +23,11 @@ public sealed partial class RaftReplicaGrain
 
     public async Task<ProposeReply> ProposeAsync(KvCommand[] commands, TimeSpan budget)
     {
+        if (_halted is not null)
+        {
+            return Reply(Enumerable.Repeat(KvOutcome.Failed(KvError.Stopped), commands.Length).ToArray());
+        }
+
         if (_node.Role != RaftRole.Leader || _sequencer is null)
         {
             return Reply(Enumerable.Repeat(NotLeaderOutcome(), commands.Length).ToArray());
@@ -220,6 +225,11 @@ public sealed partial class RaftReplicaGrain
 
     public async Task<ReadBarrier> ReadIndexAsync(TimeSpan budget)
     {
+        if (_halted is not null)
+        {
+            return new ReadBarrier(KvError.Stopped, 0, 0, 0, _node.Term);
+        }
+
         if (_node.Role != RaftRole.Leader)
         {
             return new ReadBarrier(NotLeaderOutcome().Error, 0, 0, _node.Leader, _node.Term);

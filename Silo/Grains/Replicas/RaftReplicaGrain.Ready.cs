@@ -12,7 +12,7 @@ public sealed partial class RaftReplicaGrain
     /// <summary>Starts the ready loop if the core has work and the loop is not already running.</summary>
     private void Kick()
     {
-        if (_readyLoopRunning || !_node.HasReady)
+        if (_readyLoopRunning || _halted is not null || !_node.HasReady)
         {
             return;
         }
@@ -29,6 +29,14 @@ public sealed partial class RaftReplicaGrain
             {
                 await HandleReadyAsync(_node.GetReady());
             }
+        }
+        catch (ApplyFailedException e)
+        {
+            // Every activation would fail at the same entry: stop here, say why, and let the others go on without us.
+            _halted = e.Message;
+            health.Halted(_id, e.Message);
+            LogReplicaHalted(e, _id, e.Index);
+            FailAllWaiters(KvError.Stopped);
         }
         catch (Exception e)
         {
@@ -151,8 +159,17 @@ public sealed partial class RaftReplicaGrain
             else if (!entry.Data.IsEmpty)
             {
                 var bytes = entry.Data.ToArray();
-                var effect = EffectCodec.Decode(bytes);
-                _state.Apply(effect);
+                Effect effect;
+                try
+                {
+                    effect = EffectCodec.Decode(bytes);
+                    _state.Apply(effect);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    throw new ApplyFailedException(entry.Index, e);
+                }
+
                 if (effect.CreatesRevision)
                 {
                     _appliedRevision = effect.Revision;

@@ -26,6 +26,7 @@ public sealed partial class RaftReplicaGrain(
     IOptions<RaftTimingOptions> timing,
     ILocalSiloDetails silo,
     ReplicaLinks links,
+    ReplicaHealth health,
     ILogger<RaftReplicaGrain> logger) : Grain, IRaftReplicaGrain, IRaftPeerGrain
 {
     private ulong _id;
@@ -40,6 +41,9 @@ public sealed partial class RaftReplicaGrain(
     private ulong _appliedIndex;
     private long _appliedRevision = 1;
     private ConfState _confState = ConfState.Empty;
+
+    /// <summary>Why this replica stopped (it could not apply a committed entry); null while it runs.</summary>
+    private string? _halted;
 
     /// <summary>The leader's speculative state; null on followers and while a new leader catches up.</summary>
     private Sequencer? _sequencer;
@@ -110,6 +114,11 @@ public sealed partial class RaftReplicaGrain(
 
     private Task TickAsync(CancellationToken cancellationToken)
     {
+        if (_halted is not null)
+        {
+            return Task.CompletedTask;
+        }
+
         _node.Tick();
         Kick();
         return Task.CompletedTask;
@@ -117,6 +126,11 @@ public sealed partial class RaftReplicaGrain(
 
     public Task StepAsync(byte[] messages)
     {
+        if (_halted is not null)
+        {
+            return Task.CompletedTask;
+        }
+
         foreach (var message in RaftMessageCodec.Decode(messages))
         {
             _node.Step(message);
@@ -188,6 +202,9 @@ public sealed partial class RaftReplicaGrain(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Replica {Replica}: the ready loop failed; deactivating")]
     private partial void LogReadyLoopFailed(Exception exception, ulong replica);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Replica {Replica} stopped: it cannot apply the committed entry at index {Index}. It takes no part in the group until restarted after the cause is fixed; the silo's health check reports it.")]
+    private partial void LogReplicaHalted(Exception exception, ulong replica, ulong index);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica}: sending to {Peer} failed")]
     private partial void LogSendFailed(Exception exception, ulong replica, ulong peer);
