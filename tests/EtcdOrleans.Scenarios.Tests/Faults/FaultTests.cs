@@ -20,9 +20,7 @@ public sealed class FaultTests(ITestOutputHelper output)
     [Fact]
     public async Task KillingTheLeadersSilo_WritesResume_AndNoAcknowledgedWriteIsLost()
     {
-        await using var system = new LocalEtcdOrleans();
-        using var start = new CancellationTokenSource(StartTimeout);
-        await system.StartAsync(start.Token);
+        await using var system = await LocalEtcdOrleans.StartNewAsync();
         using var client = EtcdClients.CreateWithoutRetries(system.Endpoint);
 
         var writer = new ContinuousWriter(client, "/fault/leader/");
@@ -52,11 +50,7 @@ public sealed class FaultTests(ITestOutputHelper output)
     [Fact]
     public async Task RestartingTheWholeSystem_KeepsEveryAcknowledgedWrite_WithItsRevision()
     {
-        await using var system = new LocalEtcdOrleans();
-        using (var start = new CancellationTokenSource(StartTimeout))
-        {
-            await system.StartAsync(start.Token);
-        }
+        await using var system = await LocalEtcdOrleans.StartNewAsync();
 
         ContinuousWriter writer;
         using (var client = EtcdClients.Create(system.Endpoint))

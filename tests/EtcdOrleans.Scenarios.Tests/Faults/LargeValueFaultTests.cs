@@ -22,16 +22,11 @@ public sealed class LargeValueFaultTests(ITestOutputHelper output)
     private const int Clients = 100;
     private const int Connections = 10;
     private const int ValueBytes = 1024 * 1024;
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
 
     [Fact]
     public async Task AFollowerRestartedBehindHundredsOfMebibytes_CatchesUp()
     {
-        await using var system = new LocalEtcdOrleans();
-        using (var start = new CancellationTokenSource(StartTimeout))
-        {
-            await system.StartAsync(start.Token);
-        }
+        await using var system = await LocalEtcdOrleans.StartNewAsync();
 
         var connections = Enumerable.Range(0, Connections).Select(_ => EtcdClients.Create(system.Endpoint)).ToArray();
         try
@@ -45,10 +40,7 @@ public sealed class LargeValueFaultTests(ITestOutputHelper output)
             // Each client overwrites its own key: the last acknowledged value of each key must survive.
             var acknowledged = new ConcurrentDictionary<string, string>();
             await WriteAsync(connections, acknowledged, putsPerClient: 3, round: "a");
-            using (var restart = new CancellationTokenSource(StartTimeout))
-            {
-                await system.RestartSiloAsync(follower, restart.Token);
-            }
+            await system.RestartSiloAsync(follower);
 
             output.WriteLine($"{acknowledged.Count} keys written while silo{follower} was down; restarted it");
             await WriteAsync(connections, acknowledged, putsPerClient: 1, round: "b");

@@ -21,17 +21,12 @@ public sealed class LinearizabilityFaultTests(ITestOutputHelper output)
 {
     private const int Clients = 5;
     private static readonly string[] Keys = ["k0", "k1", "k2", "k3", "k4", "k5"];
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
     private static readonly TimeSpan OperationTimeout = TimeSpan.FromSeconds(5);
 
     [Fact]
     public async Task PausingTheLeadersSilo_KeepsEveryKeysHistoryLinearizable()
     {
-        await using var system = new LocalEtcdOrleans();
-        using (var start = new CancellationTokenSource(StartTimeout))
-        {
-            await system.StartAsync(start.Token);
-        }
+        await using var system = await LocalEtcdOrleans.StartNewAsync();
 
         var history = new RegisterHistory();
         var answeredAfterFault = 0;

@@ -45,6 +45,23 @@ public sealed class LocalEtcdOrleans : IAsyncDisposable
     /// <summary>True when a start failed because another program took one of the chosen ports.</summary>
     public bool LostAPort => _silos.Append(_gateway).Any(p => p is not null && LoopbackPorts.IsAddressInUse(p.Output()));
 
+    /// <summary>A new system, started (within <see cref="ReadyTimeout"/> per process): what every fault test begins with.</summary>
+    public static async Task<LocalEtcdOrleans> StartNewAsync()
+    {
+        var system = new LocalEtcdOrleans();
+        try
+        {
+            using var start = new CancellationTokenSource(ReadyTimeout);
+            await system.StartAsync(start.Token);
+            return system;
+        }
+        catch
+        {
+            await system.DisposeAsync();
+            throw;
+        }
+    }
+
     /// <summary>Starts every silo (one at a time, each once the previous accepts connections) and the gateway.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -82,11 +99,12 @@ public sealed class LocalEtcdOrleans : IAsyncDisposable
     public void ResumeSilo(int index) => _silos[index]?.Resume();
 
     /// <summary>Starts silo <paramref name="index"/> again (after <see cref="KillSiloAsync"/>) on its ports and data.</summary>
-    public async Task RestartSiloAsync(int index, CancellationToken cancellationToken)
+    public async Task RestartSiloAsync(int index)
     {
         await KillSiloAsync(index);
         _silos[index] = StartDotnet($"silo{index}-restart{++_restarts}", _siloDll, SiloEnvironment(index));
-        await WaitForListenerAsync(_ports[2 * index], cancellationToken);
+        using var start = new CancellationTokenSource(ReadyTimeout);
+        await WaitForListenerAsync(_ports[2 * index], start.Token);
     }
 
     /// <summary>Kills every process; the data directory stays for the next <see cref="StartAsync"/>.</summary>
