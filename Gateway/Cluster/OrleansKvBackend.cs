@@ -19,6 +19,12 @@ internal sealed class OrleansKvBackend(IGrainFactory grains, ProposalBatcher pro
     {
         var outcome = await grains.GetGrain<IKvReaderGrain>(0).RangeAsync(request.ToByteArray(), _timeout, proposals.AcknowledgedRevision)
             .WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (outcome is { Error: KvError.None, Buffered: { } buffered })
+        {
+            // An answer too large for one message, left in chunks in the reader's silo.
+            return RangeResponse.Parser.ParseFrom(await ReplyBuffer.ReadAsync(grains, buffered).WaitAsync(cancellationToken).ConfigureAwait(false));
+        }
+
         return RangeResponse.Parser.ParseFrom(KvErrorMapping.ResponseOrThrow(outcome));
     }
 

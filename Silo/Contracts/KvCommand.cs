@@ -28,13 +28,15 @@ public sealed record KvCommand(
 
 /// <summary>
 /// The outcome of one <see cref="KvCommand"/>: the protobuf-encoded response (header filled) and the revision it
-/// reflects, or an error.
+/// reflects, or an error. A response larger than <see cref="ReplyBuffer.ChunkBytes"/> is not inline but in
+/// <see cref="Buffered"/>.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("etcd.kv-outcome")]
 public sealed record KvOutcome(
     [property: Id(0)] KvError Error,
     [property: Id(1)] byte[]? Response,
-    [property: Id(2)] long Revision = 0)
+    [property: Id(2)] long Revision = 0,
+    [property: Id(3)] BufferedReply? Buffered = null)
 {
     /// <summary>A successful outcome whose answer reflects the store at <paramref name="revision"/>.</summary>
     public static KvOutcome Ok(byte[] response, long revision) => new(KvError.None, response, revision);

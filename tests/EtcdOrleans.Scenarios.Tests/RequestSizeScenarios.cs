@@ -85,6 +85,25 @@ public abstract class RequestSizeScenarios(EtcdTargetFixture fixture)
         Assert.True(all.CalculateSize() > MaxReceiveBytes);
     }
 
+    [Fact]
+    public async Task AResponseOfMoreThanAHundredMebibytesComesWhole()
+    {
+        // Larger than any one message between Orleans silos may be (100 MB): the answer must still come whole.
+        var s = await fixture.BeginAsync();
+        var values = Enumerable.Range(0, 110).Select(i => Filler(1024 * 1024, seed: 100 + i)).ToArray();
+        for (var i = 0; i < values.Length; i++)
+        {
+            await s.Client.PutAsync(new PutRequest { Key = s.K($"m{i:D3}"), Value = values[i] });
+        }
+
+        using var client = EtcdClients.Create(s.Target.Endpoint, maxReceiveBytes: 256 * 1024 * 1024);
+        var all = await client.GetAsync(new RangeRequest { Key = s.PrefixBytes, RangeEnd = s.PrefixEnd });
+
+        Assert.Equal(values.Length, all.Count);
+        Assert.Equal(values, all.Kvs.Select(kv => kv.Value));
+        Assert.True(all.CalculateSize() > 110 * 1024 * 1024);
+    }
+
     /// <summary>Incompressible-looking bytes, so no layer can shrink them.</summary>
     private static ByteString Filler(int size, int seed)
     {

@@ -81,16 +81,28 @@ public sealed class KvReaderGrain(IOptions<EtcdOrleansSettings> settings, Leader
             }
         }
 
-        var merged = RangeMerger.Merge(mvccRequest, parts.Select(ToPartialRange).ToArray());
+        var partials = new PartialRange[parts.Length];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            partials[i] = await ToPartialRangeAsync(parts[i]);
+        }
+
+        var merged = RangeMerger.Merge(mvccRequest, partials);
         var response = ProtoMapper.ToProto(merged);
         stamp.ApplyTo(response.Header);
-        return KvOutcome.Ok(response.ToByteArray(), response.Header.Revision);
+        var bytes = response.ToByteArray();
+        return bytes.Length <= ReplyBuffer.ChunkBytes
+            ? KvOutcome.Ok(bytes, response.Header.Revision)
+            : new KvOutcome(KvError.None, null, response.Header.Revision, await ReplyBuffer.StoreAsync(GrainFactory, bytes));
     }
 
-    private static PartialRange ToPartialRange(RangePart part) => new(
-        part.Kvs.Select(kv => new KeyValue(kv.Key, kv.Value, kv.CreateRevision, kv.ModRevision, kv.Version, kv.Lease)).ToArray(),
-        part.Matched,
-        part.Count,
-        part.ReadRevision,
-        part.CurrentRevision);
+    private async Task<PartialRange> ToPartialRangeAsync(RangePart part)
+    {
+        var kvs = part.Buffered is { } buffered
+            ? Rpc.RangeResponse.Parser.ParseFrom(await ReplyBuffer.ReadAsync(GrainFactory, buffered)).Kvs
+                .Select(kv => new KeyValue(kv.Key.ToByteArray(), kv.Value.ToByteArray(), kv.CreateRevision, kv.ModRevision, kv.Version, kv.Lease))
+                .ToArray()
+            : part.Kvs.Select(kv => new KeyValue(kv.Key, kv.Value, kv.CreateRevision, kv.ModRevision, kv.Version, kv.Lease)).ToArray();
+        return new PartialRange(kvs, part.Matched, part.Count, part.ReadRevision, part.CurrentRevision);
+    }
 }

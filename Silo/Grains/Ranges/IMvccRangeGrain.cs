@@ -41,7 +41,11 @@ public sealed record AppliedBatch(
     [property: Id(4)] ulong SourceReplica,
     [property: Id(5)] ulong SourceTerm);
 
-/// <summary>One range's answer: its key-values plus the counts the merge needs (see the MVCC core's PartialRange).</summary>
+/// <summary>
+/// One range's answer: its key-values plus the counts the merge needs (see the MVCC core's PartialRange). Key-values
+/// of more than <see cref="ReplyBuffer.ChunkBytes"/> are not in <see cref="Kvs"/> but in <see cref="Buffered"/>, as the
+/// <c>kvs</c> of an etcdserverpb.RangeResponse.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("etcd.range-part")]
 public sealed record RangePart(
     [property: Id(0)] KvError Error,
@@ -49,7 +53,8 @@ public sealed record RangePart(
     [property: Id(2)] long Matched,
     [property: Id(3)] long Count,
     [property: Id(4)] long ReadRevision,
-    [property: Id(5)] long CurrentRevision);
+    [property: Id(5)] long CurrentRevision,
+    [property: Id(6)] BufferedReply? Buffered = null);
 
 /// <summary>A range grain's progress, and the replica (with its term) whose applied log it last took.</summary>
 [GenerateSerializer, Immutable, Alias("etcd.range-status")]

@@ -5,6 +5,7 @@ using EtcdOrleans.Mvcc;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Placement;
+using Google.Protobuf;
 using Rpc = EtcdOrleans.Protos.Etcdserverpb;
 
 namespace EtcdOrleans.Grains.Ranges;
@@ -96,6 +97,25 @@ public sealed partial class MvccRangeGrain(
         try
         {
             var part = _store.RangePartial(mvccRequest, revision > 0 ? revision : _store.CurrentRevision);
+            long bytes = 0;
+            foreach (var kv in part.Kvs)
+            {
+                bytes += kv.Key.Length + kv.Value.Length;
+            }
+
+            if (bytes > ReplyBuffer.ChunkBytes)
+            {
+                // Too large for one message: leave the key-values in a buffer in this silo for the reader to take.
+                var encoded = new Rpc.RangeResponse();
+                foreach (var kv in part.Kvs)
+                {
+                    encoded.Kvs.Add(ProtoMapper.ToProto(kv));
+                }
+
+                var buffered = await ReplyBuffer.StoreAsync(GrainFactory, encoded.ToByteArray());
+                return new RangePart(KvError.None, [], part.Matched, part.Count, part.ReadRevision, part.CurrentRevision, buffered);
+            }
+
             var kvs = new RangeKv[part.Kvs.Count];
             for (var i = 0; i < kvs.Length; i++)
             {

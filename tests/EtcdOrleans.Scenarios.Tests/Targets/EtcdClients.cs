@@ -6,12 +6,12 @@ namespace EtcdOrleans.Scenarios.Tests.Targets;
 /// <summary>Creates dotnet-etcd clients the same way for every target.</summary>
 public static class EtcdClients
 {
-    /// <summary>A plaintext (h2c) client for one client URL, able to receive large responses.</summary>
-    public static EtcdClient Create(string endpoint) =>
+    /// <summary>A plaintext (h2c) client for one client URL, able to receive large responses (16 MiB, or more if asked).</summary>
+    public static EtcdClient Create(string endpoint, int maxReceiveBytes = 16 * 1024 * 1024) =>
         new(endpoint, configureChannelOptions: options =>
         {
             options.Credentials = ChannelCredentials.Insecure;
-            options.MaxReceiveMessageSize = 16 * 1024 * 1024;
+            options.MaxReceiveMessageSize = maxReceiveBytes;
             options.MaxSendMessageSize = 16 * 1024 * 1024;
         });
 
