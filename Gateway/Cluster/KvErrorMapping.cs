@@ -24,6 +24,15 @@ internal static class KvErrorMapping
         _ => throw new ArgumentOutOfRangeException(nameof(error), error, "A cluster error without a wire error."),
     };
 
+    /// <summary>
+    /// The response bytes of a successful outcome, taken from its reply buffer when it was too large for one message;
+    /// an <see cref="EtcdException"/> otherwise.
+    /// </summary>
+    public static async Task<byte[]> ResponseOrThrowAsync(IGrainFactory grains, KvOutcome outcome, CancellationToken cancellationToken) =>
+        outcome is { Error: KvError.None, Buffered: { } buffered }
+            ? await ReplyBuffer.ReadAsync(grains, buffered).WaitAsync(cancellationToken).ConfigureAwait(false)
+            : ResponseOrThrow(outcome);
+
     /// <summary>The response bytes of a successful outcome; an <see cref="EtcdException"/> otherwise.</summary>
     public static byte[] ResponseOrThrow(KvOutcome outcome) =>
         outcome.Error == KvError.None && outcome.Response is { } response

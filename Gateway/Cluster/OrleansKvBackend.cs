@@ -19,13 +19,7 @@ internal sealed class OrleansKvBackend(IGrainFactory grains, ProposalBatcher pro
     {
         var outcome = await grains.GetGrain<IKvReaderGrain>(0).RangeAsync(request.ToByteArray(), _timeout, proposals.AcknowledgedRevision)
             .WaitAsync(cancellationToken).ConfigureAwait(false);
-        if (outcome is { Error: KvError.None, Buffered: { } buffered })
-        {
-            // An answer too large for one message, left in chunks in the reader's silo.
-            return RangeResponse.Parser.ParseFrom(await ReplyBuffer.ReadAsync(grains, buffered).WaitAsync(cancellationToken).ConfigureAwait(false));
-        }
-
-        return RangeResponse.Parser.ParseFrom(KvErrorMapping.ResponseOrThrow(outcome));
+        return RangeResponse.Parser.ParseFrom(await KvErrorMapping.ResponseOrThrowAsync(grains, outcome, cancellationToken).ConfigureAwait(false));
     }
 
     public async Task<PutResponse> PutAsync(PutRequest request, CancellationToken cancellationToken) =>
@@ -43,6 +37,6 @@ internal sealed class OrleansKvBackend(IGrainFactory grains, ProposalBatcher pro
     private async Task<byte[]> ProposeAsync(KvOperation operation, IMessage request, CancellationToken cancellationToken)
     {
         var outcome = await proposals.ProposeAsync(new KvCommand(operation, request.ToByteArray()), cancellationToken).ConfigureAwait(false);
-        return KvErrorMapping.ResponseOrThrow(outcome);
+        return await KvErrorMapping.ResponseOrThrowAsync(grains, outcome, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -12,7 +12,7 @@ namespace EtcdOrleans.Gateway.Cluster;
 /// <see cref="ProposalBatcher"/>; renewals and queries go to the leader's <see cref="ILessorGrain"/> through the
 /// <see cref="LeaderRouter"/> (they change nothing in the log, so a failed call is retried at the next leader).
 /// </summary>
-internal sealed class OrleansLeaseBackend(LeaderRouter router, ProposalBatcher proposals, IOptions<GatewayOptions> options) : ILeaseBackend
+internal sealed class OrleansLeaseBackend(IGrainFactory grains, LeaderRouter router, ProposalBatcher proposals, IOptions<GatewayOptions> options) : ILeaseBackend
 {
     private readonly TimeSpan _timeout = options.Value.RequestTimeout;
 
@@ -37,7 +37,7 @@ internal sealed class OrleansLeaseBackend(LeaderRouter router, ProposalBatcher p
     private async Task<byte[]> ProposeAsync(KvOperation operation, IMessage request, CancellationToken cancellationToken)
     {
         var outcome = await proposals.ProposeAsync(new KvCommand(operation, request.ToByteArray()), cancellationToken).ConfigureAwait(false);
-        return KvErrorMapping.ResponseOrThrow(outcome);
+        return await KvErrorMapping.ResponseOrThrowAsync(grains, outcome, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<byte[]> CallLessorAsync(Func<ILessorGrain, TimeSpan, Task<LeaseReply>> call, CancellationToken cancellationToken)

@@ -44,8 +44,9 @@ internal sealed class ProposalBatcher : IAsyncDisposable
     public Task<KvOutcome> ProposeAsync(KvCommand command, CancellationToken cancellationToken)
     {
         var pending = new PendingProposal(command, DateTime.UtcNow + _timeout);
-        if (Interlocked.Increment(ref _queued) > MaxQueued
-            || Interlocked.Add(ref _queuedBytes, pending.Bytes) > MaxQueuedBytes)
+        var queued = Interlocked.Increment(ref _queued);
+        var queuedBytes = Interlocked.Add(ref _queuedBytes, pending.Bytes);
+        if (queued > MaxQueued || queuedBytes > MaxQueuedBytes)
         {
             Dequeued(pending);
             throw new EtcdException(EtcdErrorCode.TooManyRequests);
@@ -166,12 +167,15 @@ internal sealed class ProposalBatcher : IAsyncDisposable
         }
     }
 
-    /// <summary>The leader hint to follow when the replica proposed nothing (not leader, or no leader yet); else null.</summary>
+    /// <summary>
+    /// The leader hint to follow when the replica proposed nothing (not leader, no leader yet, or stopped: a replica that
+    /// cannot apply); else null.
+    /// </summary>
     private static ulong? NothingProposedHint(ProposeReply reply)
     {
         foreach (var outcome in reply.Outcomes)
         {
-            if (outcome.Error is not (KvError.NotLeader or KvError.NoLeader))
+            if (outcome.Error is not (KvError.NotLeader or KvError.NoLeader or KvError.Stopped))
             {
                 return null;
             }

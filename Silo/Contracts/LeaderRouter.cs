@@ -48,12 +48,13 @@ public sealed class LeaderRouter(IGrainFactory grains, int replicas)
         while (TimeLeft(deadline) is var remaining && remaining > TimeSpan.Zero)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var budget = remaining > ReplyMargin * 2 ? remaining - ReplyMargin : remaining;
-            var attempt = idempotent && budget > IdempotentAttempt ? IdempotentAttempt : remaining;
+            // The replica gets less time than the router waits, so that its own answer (an error, maybe) gets back.
+            var attempt = idempotent && remaining > IdempotentAttempt ? IdempotentAttempt : remaining;
+            var budget = attempt > ReplyMargin * 2 ? attempt - ReplyMargin : attempt;
             T reply;
             try
             {
-                reply = await call(grains.GetGrain<IRaftReplicaGrain>((long)target), attempt < budget ? attempt : budget)
+                reply = await call(grains.GetGrain<IRaftReplicaGrain>((long)target), budget)
                     .WaitAsync(attempt, cancellationToken);
             }
             catch (TimeoutException) when (idempotent && !cancellationToken.IsCancellationRequested)

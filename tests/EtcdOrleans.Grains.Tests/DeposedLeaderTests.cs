@@ -14,7 +14,7 @@ namespace EtcdOrleans.Grains.Tests;
 public sealed class DeposedLeaderTests(ThreeSiloCluster fixture, ITestOutputHelper output) : IClassFixture<ThreeSiloCluster>
 {
     private const string Uncommitted = "uncommitted";
-    private static readonly TimeSpan Budget = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Budget = TimeSpan.FromSeconds(20);
 
     [Fact]
     public async Task RequestsAnsweredFromAnOverwrittenTail_NeverReturnIt()
@@ -33,6 +33,7 @@ public sealed class DeposedLeaderTests(ThreeSiloCluster fixture, ITestOutputHelp
         var w = prefix + "w";
         await kv.PutAsync(x, "committed");
         await kv.PutAsync(w, "committed");
+        var lease = LeaseGrantResponse.Parser.ParseFrom(await kv.ProposeAsync(KvOperation.LeaseGrant, new LeaseGrantRequest { TTL = 600 })).ID;
         var oldLeader = await LeaderAsync(exclude: 0);
         var deposed = fixture.Cluster.Client.GetGrain<IRaftReplicaGrain>((long)oldLeader.ReplicaId);
 
@@ -41,25 +42,40 @@ public sealed class DeposedLeaderTests(ThreeSiloCluster fixture, ITestOutputHelp
         {
             // The old leader still believes it leads: it sequences these on top of effects that will never commit.
             var pendingWrites = deposed.ProposeAsync(
-                [Command(KvOperation.Put, new PutRequest { Key = Key(x), Value = Key(Uncommitted) }), Command(KvOperation.DeleteRange, new DeleteRangeRequest { Key = Key(w) })],
+                [
+                    Command(KvOperation.Put, new PutRequest { Key = Key(x), Value = Key(Uncommitted) }),
+                    Command(KvOperation.DeleteRange, new DeleteRangeRequest { Key = Key(w) }),
+                    Command(KvOperation.LeaseRevoke, new LeaseRevokeRequest { ID = lease }),
+                ],
                 Budget);
             var readOnlyTxn = deposed.ProposeAsync([Command(KvOperation.Txn, ReadIfValue(x, Uncommitted))], Budget);
             var failedCas = deposed.ProposeAsync([Command(KvOperation.Txn, PutIfValue(x, "committed", "cas"))], Budget);
             var deleteNothing = deposed.ProposeAsync([Command(KvOperation.DeleteRange, new DeleteRangeRequest { Key = Key(w) })], Budget);
 
-            // The others elect a new leader and write over the old leader's uncommitted tail.
+            // An error is an answer too: "lease not found" would come from the revoke that never commits.
+            var putWithLease = deposed.ProposeAsync([Command(KvOperation.Put, new PutRequest { Key = Key(prefix + "leased"), Value = Key("v"), Lease = lease })], Budget);
+
+            // The others elect a new leader and write over the old leader's uncommitted tail (past its end: a no-op of
+            // the new term and three puts).
             var newLeader = await LeaderAsync(exclude: oldLeader.ReplicaId, aboveTerm: oldLeader.Term);
             var overwrite = await fixture.Cluster.Client.GetGrain<IRaftReplicaGrain>((long)newLeader.ReplicaId).ProposeAsync(
-                [Command(KvOperation.Put, new PutRequest { Key = Key(x), Value = Key("new") })], Budget);
-            Assert.Equal(KvError.None, overwrite.Outcomes[0].Error);
+                [
+                    Command(KvOperation.Put, new PutRequest { Key = Key(x), Value = Key("new") }),
+                    Command(KvOperation.Put, new PutRequest { Key = Key(prefix + "y"), Value = Key("new") }),
+                    Command(KvOperation.Put, new PutRequest { Key = Key(prefix + "z"), Value = Key("new") }),
+                ],
+                Budget);
+            Assert.All(overwrite.Outcomes, o => Assert.Equal(KvError.None, o.Error));
 
             fixture.Links.HealAll();
             var txnOutcome = (await readOnlyTxn).Outcomes[0];
             var casOutcome = (await failedCas).Outcomes[0];
             var deleteOutcome = (await deleteNothing).Outcomes[0];
             var writes = await pendingWrites;
+            var leasedOutcome = (await putWithLease).Outcomes[0];
+            Assert.NotEqual(KvError.LeaseNotFound, leasedOutcome.Error);
             output.WriteLine($"{prefix}: old leader {oldLeader.ReplicaId} (term {oldLeader.Term}), new leader {newLeader.ReplicaId} (term {newLeader.Term}); " +
-                $"txn {txnOutcome.Error}, cas {casOutcome.Error}, delete {deleteOutcome.Error}, writes {string.Join(",", writes.Outcomes.Select(o => o.Error))}");
+                $"txn {txnOutcome.Error}, cas {casOutcome.Error}, delete {deleteOutcome.Error}, put with lease {leasedOutcome.Error}, writes {string.Join(",", writes.Outcomes.Select(o => o.Error))}");
 
             Assert.All(writes.Outcomes, o => Assert.NotEqual(KvError.None, o.Error));
             if (txnOutcome.Error == KvError.None)

@@ -48,10 +48,13 @@ public sealed class KvReaderGrain(IOptions<EtcdOrleansSettings> settings, Leader
         }
         else
         {
-            // A leader change during the round leaves the read undone: ask the next leader (reads are idempotent).
+            // A leader change during the round, a stopped or a slow replica leaves the read undone: ask again, at the
+            // leader named (reads are idempotent), until the deadline.
             var barrier = await router.CallLeaderAsync(
                 (replica, left) => replica.ReadIndexAsync(left),
-                reply => reply.Error is KvError.NotLeader or KvError.NoLeader or KvError.LeaderChanged ? reply.LeaderHint : null,
+                reply => reply.Error is KvError.NotLeader or KvError.NoLeader or KvError.LeaderChanged or KvError.Stopped or KvError.Timeout
+                    ? reply.LeaderHint
+                    : null,
                 deadline,
                 idempotent: true);
             if (barrier is not { } answered)

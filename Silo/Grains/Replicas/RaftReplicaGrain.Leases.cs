@@ -146,7 +146,7 @@ public sealed partial class RaftReplicaGrain : ILessorGrain
     /// <summary>True when this replica is the promoted leader and has applied everything committed (etcd's waitAppliedIndex).</summary>
     private async Task<bool> IsPrimaryLessorAsync(TimeSpan budget)
     {
-        if (_node.Role != RaftRole.Leader || !_leaseExpiry.IsPrimary)
+        if (_halted is not null || _node.Role != RaftRole.Leader || !_leaseExpiry.IsPrimary)
         {
             return false;
         }

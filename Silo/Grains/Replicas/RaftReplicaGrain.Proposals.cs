@@ -48,12 +48,35 @@ public sealed partial class RaftReplicaGrain
 
         Kick();
         var all = Task.WhenAll(pending);
-        if (!await CompletesWithinAsync(all, budget))
+        var outcomes = await CompletesWithinAsync(all, budget)
+            ? await all
+            : pending.Select(p => p.IsCompletedSuccessfully ? p.Result : KvOutcome.Failed(KvError.Timeout)).ToArray();
+        return Reply(await BoundReplyAsync(outcomes));
+    }
+
+    /// <summary>
+    /// Keeps the reply within <see cref="ReplyBuffer.ChunkBytes"/>: answers past that (large read-only txns) go into
+    /// reply buffers of their own, which the gateway reads in chunks.
+    /// </summary>
+    private async Task<KvOutcome[]> BoundReplyAsync(KvOutcome[] outcomes)
+    {
+        long inline = 0;
+        for (var i = 0; i < outcomes.Length; i++)
         {
-            return Reply(pending.Select(p => p.IsCompletedSuccessfully ? p.Result : KvOutcome.Failed(KvError.Timeout)).ToArray());
+            if (outcomes[i].Response is not { } response)
+            {
+                continue;
+            }
+
+            inline += response.Length;
+            if (inline > ReplyBuffer.ChunkBytes)
+            {
+                inline -= response.Length;
+                outcomes[i] = outcomes[i] with { Response = null, Buffered = await ReplyBuffer.StoreAsync(GrainFactory, response) };
+            }
         }
 
-        return Reply(await all);
+        return outcomes;
     }
 
     /// <summary>The answer of a wait that only needs the index applied.</summary>
@@ -81,18 +104,19 @@ public sealed partial class RaftReplicaGrain
         }
 
         var resolution = sequencer.Resolve(Decode(command));
-        if (resolution.IsError)
+        if (resolution.IsError || resolution.Effect is null)
         {
-            return Task.FromResult(KvOutcome.Failed(KvErrors.From(resolution.Error)));
-        }
-
-        var response = KvOutcome.Ok(ProtoMapper.Encode(resolution.Response!, Stamp), resolution.Response!.Revision);
-        if (resolution.Effect is not { } effect)
-        {
+            // Errors too are answers from the speculative state (lease not found because of a pending revoke, ...).
+            var answer = resolution.IsError
+                ? KvOutcome.Failed(KvErrors.From(resolution.Error))
+                : KvOutcome.Ok(ProtoMapper.Encode(resolution.Response!, Stamp), resolution.Response!.Revision);
             confirmation ??= ConfirmLeadership();
             var seenIndex = _node.LastIndex;
-            return AnswerOnceCommittedAsync(confirmation, seenIndex, _node.TermAt(seenIndex), response);
+            return AnswerOnceCommittedAsync(confirmation, seenIndex, _node.TermAt(seenIndex), answer);
         }
+
+        var effect = resolution.Effect;
+        var response = KvOutcome.Ok(ProtoMapper.Encode(resolution.Response!, Stamp), resolution.Response!.Revision);
 
         var proposed = _node.Propose(EffectCodec.Encode(effect));
         if (!proposed.IsAccepted)
@@ -113,8 +137,8 @@ public sealed partial class RaftReplicaGrain
             return KvOutcome.Failed(confirmed.Error);
         }
 
-        // The read index is at most the last index seen (commit never passes the log's end), so waiting for the
-        // entry seen covers it.
+        // The state seen is committed once the entry seen is applied as seen; a read index above it (reads confirmed in a
+        // later round) adds nothing the answer depends on.
         return await WaitApplied(seenIndex, seenTerm, answer);
     }
 

@@ -9,6 +9,9 @@ public sealed partial class RaftReplicaGrain
 {
     private bool _readyLoopRunning;
 
+    /// <summary>The term the sequencer was started in: a sequencer never outlives its term.</summary>
+    private ulong _sequencerTerm;
+
     /// <summary>Starts the ready loop if the core has work and the loop is not already running.</summary>
     private void Kick()
     {
@@ -36,6 +39,8 @@ public sealed partial class RaftReplicaGrain
             _halted = e.Message;
             health.Halted(_id, e.Message);
             LogReplicaHalted(e, _id, e.Index);
+            _sequencer = null;
+            DemoteLessor();
             FailAllWaiters(KvError.Stopped);
         }
         catch (Exception e)
@@ -54,6 +59,16 @@ public sealed partial class RaftReplicaGrain
     private async Task HandleReadyAsync(Ready ready)
     {
         var becameLeader = false;
+        if (_sequencer is not null && _sequencerTerm != _node.Term)
+        {
+            // Deposed and elected again between two Readies (no role change to see): the speculative state of the old
+            // term may hold effects the new term truncated, and the core dropped the old term's reads.
+            _sequencer = null;
+            DemoteLessor();
+            FailReadWaiters(KvError.LeaderChanged);
+            becameLeader = _node.Role == RaftRole.Leader;
+        }
+
         if (ready.SoftState is { } soft)
         {
             becameLeader = soft.Role == RaftRole.Leader && _sequencer is null;
@@ -213,5 +228,6 @@ public sealed partial class RaftReplicaGrain
         }
 
         _sequencer = Sequencer.FromApplied(_state.Clone(), pending, MinLeaseTtl);
+        _sequencerTerm = _node.Term;
     }
 }
