@@ -30,6 +30,12 @@ public sealed class GatewayOptions
     /// </summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(7);
 
+    /// <summary>
+    /// etcd's <c>--experimental-watch-progress-notify-interval</c>: how often a watch created with progress_notify that
+    /// got no events is told the current revision (10 minutes).
+    /// </summary>
+    public TimeSpan WatchProgressNotifyInterval { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Requests slower than this are logged as warnings (etcd warns at 100 ms).</summary>
     public TimeSpan SlowRequestThreshold { get; set; } = TimeSpan.FromMilliseconds(100);
 

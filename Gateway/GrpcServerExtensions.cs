@@ -76,6 +76,7 @@ public static class GrpcServerExtensions
     {
         app.MapGrpcService<KvService>();
         app.MapGrpcService<LeaseService>();
+        app.MapGrpcService<Watch.WatchService>();
         return app;
     }
 

@@ -40,6 +40,8 @@ public static class ClusterClientExtensions
         builder.Services.AddSingleton<ClusterHeaderCache>();
         builder.Services.AddSingleton<IClusterHeaderSource>(sp => sp.GetRequiredService<ClusterHeaderCache>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterHeaderCache>());
+        builder.Services.AddSingleton<Watch.WatchHub>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Watch.WatchHub>());
         return builder;
     }
 }

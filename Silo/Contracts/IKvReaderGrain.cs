@@ -16,4 +16,16 @@ public interface IKvReaderGrain : IGrainWithIntegerKey
     /// </summary>
     [Alias("range")]
     Task<KvOutcome> RangeAsync(byte[] request, TimeSpan budget, long minRevision);
+
+    /// <summary>
+    /// The watch history of keys in [<paramref name="key"/>, <paramref name="rangeEnd"/>) (etcd's key/range_end
+    /// conventions) with revisions from <paramref name="startRevision"/> through <paramref name="endRevision"/>, as an
+    /// etcdserverpb.WatchResponse: events in revision order, each with its previous key-value, and the header's
+    /// revision saying how far the page goes (a page ends at a revision boundary, within a few MiB). Waits up to
+    /// <paramref name="budget"/> for the range grains to reach <paramref name="endRevision"/>.
+    /// <see cref="KvError.Compacted"/> when the start is compacted, with the compact revision in
+    /// <see cref="KvOutcome.Revision"/>.
+    /// </summary>
+    [Alias("history")]
+    Task<KvOutcome> HistoryAsync(byte[] key, byte[] rangeEnd, long startRevision, long endRevision, TimeSpan budget);
 }

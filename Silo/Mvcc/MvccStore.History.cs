@@ -9,14 +9,16 @@ public sealed partial class MvccStore
     /// The events for keys in <paramref name="range"/> with main revision in [<paramref name="startRevision"/>,
     /// <paramref name="endRevision"/>] (end &lt;= 0 or above current = current), in revision order, for a watch backfill.
     /// With <paramref name="maxEvents"/> &gt; 0 the page stops at the first revision boundary at or after that many
-    /// events (all events of one revision stay together). <paramref name="includePrevKv"/> adds each event's
+    /// events (all events of one revision stay together); likewise with <paramref name="maxBytes"/> &gt; 0 once its
+    /// keys and values (and previous values) reach that many bytes. <paramref name="includePrevKv"/> adds each event's
     /// value at the previous main revision, when not compacted (etcd's watch prev_kv).
     /// Error: <see cref="MvccError.Compacted"/> when <paramref name="startRevision"/> &lt; <see cref="CompactedRevision"/>
     /// (the watch is cancelled with compact_revision = <see cref="CompactedRevision"/>).
     /// As in etcd, a delete at exactly the compaction revision is no longer in the history.
     /// </summary>
-    public HistoryPage History(KeyRange range, long startRevision, long endRevision = 0, bool includePrevKv = false, int maxEvents = 0)
+    public HistoryPage History(KeyRange range, long startRevision, long endRevision = 0, bool includePrevKv = false, int maxEvents = 0, long maxBytes = 0)
     {
+        long bytes = 0;
         if (startRevision < CompactedRevision)
         {
             MvccErrors.Throw(MvccError.Compacted);
@@ -39,7 +41,8 @@ public sealed partial class MvccStore
                 break;
             }
 
-            if (maxEvents > 0 && events.Count >= maxEvents && main != events[^1].Revision.Main)
+            var full = (maxEvents > 0 && events.Count >= maxEvents) || (maxBytes > 0 && bytes >= maxBytes);
+            if (full && main != events[^1].Revision.Main)
             {
                 return new HistoryPage(events, main - 1);
             }
@@ -57,6 +60,7 @@ public sealed partial class MvccStore
             }
 
             events.Add(new WatchEvent(version.IsTombstone ? WatchEventType.Delete : WatchEventType.Put, kv, prev, entry.Revision));
+            bytes += kv.Key.Length + kv.Value.Length + (prev is null ? 0 : prev.Key.Length + prev.Value.Length);
         }
 
         return new HistoryPage(events, end);

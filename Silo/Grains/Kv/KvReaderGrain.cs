@@ -6,6 +6,7 @@ using Google.Protobuf;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 using Rpc = EtcdOrleans.Protos.Etcdserverpb;
+using PbKv = EtcdOrleans.Protos.Mvccpb;
 
 namespace EtcdOrleans.Grains.Kv;
 
@@ -98,6 +99,43 @@ public sealed class KvReaderGrain(IOptions<EtcdOrleansSettings> settings, Leader
             ? KvOutcome.Ok(bytes, response.Header.Revision)
             : new KvOutcome(KvError.None, null, response.Header.Revision, await ReplyBuffer.StoreAsync(GrainFactory, bytes));
     }
+
+    public async Task<KvOutcome> HistoryAsync(byte[] key, byte[] rangeEnd, long startRevision, long endRevision, TimeSpan budget)
+    {
+        var ranges = _keySpace.Overlapping(KeyRange.FromEtcd(key, rangeEnd)).ToArray();
+        if (ranges.Length == 0)
+        {
+            ranges = [_keySpace.IndexOf(key)];
+        }
+
+        var parts = await Task.WhenAll(ranges.Select(r =>
+            GrainFactory.GetGrain<IMvccRangeGrain>(r).HistoryAsync(key, rangeEnd, startRevision, endRevision, router.Leader, budget)));
+        if (parts.FirstOrDefault(p => p.Error != KvError.None) is { } failed)
+        {
+            return new KvOutcome(failed.Error, null, parts.Max(p => p.CompactRevision));
+        }
+
+        // Each range's page may end at another revision: the merged page goes as far as all of them.
+        var through = parts.Min(p => p.Through);
+        var response = new Rpc.WatchResponse { Header = new Rpc.ResponseHeader { Revision = through } };
+        foreach (var e in parts.SelectMany(p => p.Events).Where(e => e.Kv.ModRevision <= through).OrderBy(e => e.Kv.ModRevision).ThenBy(e => e.Sub))
+        {
+            response.Events.Add(new PbKv.Event
+            {
+                Type = e.IsDelete ? PbKv.Event.Types.EventType.Delete : PbKv.Event.Types.EventType.Put,
+                Kv = ToProto(e.Kv),
+                PrevKv = e.PrevKv is null ? null : ToProto(e.PrevKv),
+            });
+        }
+
+        var bytes = response.ToByteArray();
+        return bytes.Length <= ReplyBuffer.ChunkBytes
+            ? KvOutcome.Ok(bytes, through)
+            : new KvOutcome(KvError.None, null, through, await ReplyBuffer.StoreAsync(GrainFactory, bytes));
+    }
+
+    private static PbKv.KeyValue ToProto(RangeKv kv) =>
+        ProtoMapper.ToProto(new KeyValue(kv.Key, kv.Value, kv.CreateRevision, kv.ModRevision, kv.Version, kv.Lease));
 
     private async Task<PartialRange> ToPartialRangeAsync(RangePart part)
     {

@@ -159,6 +159,14 @@ internal static class ProtoMapper
         Lease = kv.Lease,
     };
 
+    /// <summary>etcd's mvccpb.Event, with its previous key-value when it has one.</summary>
+    public static PbKv.Event ToProto(WatchEvent watchEvent) => new()
+    {
+        Type = watchEvent.Type == WatchEventType.Delete ? PbKv.Event.Types.EventType.Delete : PbKv.Event.Types.EventType.Put,
+        Kv = ToProto(watchEvent.Kv),
+        PrevKv = watchEvent.PrevKv is null ? null : ToProto(watchEvent.PrevKv),
+    };
+
     private static Rpc.ResponseHeader Header(MvccResponse response) => new() { Revision = response.Revision };
 
     private static byte[]? NullIfEmpty(ByteString bytes) => bytes.IsEmpty ? null : bytes.ToByteArray();

@@ -22,6 +22,13 @@ public interface IMvccRangeGrain : IGrainWithIntegerKey
     [AlwaysInterleave, Alias("range")]
     Task<RangePart> RangeAsync(byte[] request, long revision, ulong minAppliedIndex, ulong sourceReplica, TimeSpan budget);
 
+    /// <summary>
+    /// This range's part of a watch history (see <see cref="IKvReaderGrain.HistoryAsync"/>), once it has reached
+    /// <paramref name="endRevision"/>, pulling from <paramref name="sourceReplica"/> for at most <paramref name="budget"/>.
+    /// </summary>
+    [AlwaysInterleave, Alias("history")]
+    Task<HistoryPart> HistoryAsync(byte[] key, byte[] rangeEnd, long startRevision, long endRevision, ulong sourceReplica, TimeSpan budget);
+
     /// <summary>How far this range has applied the log.</summary>
     [AlwaysInterleave, Alias("status")]
     Task<RangeStatus> GetStatusAsync();
@@ -74,3 +81,22 @@ public sealed record RangeKv(
     [property: Id(3)] long ModRevision,
     [property: Id(4)] long Version,
     [property: Id(5)] long Lease);
+
+/// <summary>
+/// One range's page of watch history: events in (revision, sub) order through <see cref="Through"/>; or an error
+/// (<see cref="KvError.Compacted"/> with <see cref="CompactRevision"/>).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("etcd.history-part")]
+public sealed record HistoryPart(
+    [property: Id(0)] KvError Error,
+    [property: Id(1)] HistoryEvent[] Events,
+    [property: Id(2)] long Through,
+    [property: Id(3)] long CompactRevision);
+
+/// <summary>A watch event as it crosses grain calls: put or delete, the key-value, the previous one, the sub revision.</summary>
+[GenerateSerializer, Immutable, Alias("etcd.history-event")]
+public sealed record HistoryEvent(
+    [property: Id(0)] bool IsDelete,
+    [property: Id(1)] RangeKv Kv,
+    [property: Id(2)] RangeKv? PrevKv,
+    [property: Id(3)] long Sub);

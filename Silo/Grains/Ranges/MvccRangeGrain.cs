@@ -131,6 +131,41 @@ public sealed partial class MvccRangeGrain(
         }
     }
 
+    public async Task<HistoryPart> HistoryAsync(byte[] key, byte[] rangeEnd, long startRevision, long endRevision, ulong sourceReplica, TimeSpan budget)
+    {
+        if (_store.CurrentRevision < endRevision)
+        {
+            try
+            {
+                await CatchUpAsync(0, endRevision, sourceReplica, budget);
+            }
+            catch (TimeoutException)
+            {
+                return new HistoryPart(KvError.Timeout, [], 0, 0);
+            }
+        }
+
+        try
+        {
+            // Half a chunk of keys and values: with previous values and framing the page stays within one message.
+            var page = _store.History(KeyRange.FromEtcd(key, rangeEnd), startRevision, endRevision, includePrevKv: true, maxEvents: 10_000, maxBytes: ReplyBuffer.ChunkBytes / 2);
+            var events = new HistoryEvent[page.Events.Count];
+            for (var i = 0; i < events.Length; i++)
+            {
+                var e = page.Events[i];
+                events[i] = new HistoryEvent(e.Type == WatchEventType.Delete, ToRangeKv(e.Kv), e.PrevKv is null ? null : ToRangeKv(e.PrevKv), e.Revision.Sub);
+            }
+
+            return new HistoryPart(KvError.None, events, page.Through, _store.CompactedRevision);
+        }
+        catch (MvccException e) when (e.Error == MvccError.Compacted)
+        {
+            return new HistoryPart(KvError.Compacted, [], 0, _store.CompactedRevision);
+        }
+    }
+
+    private static RangeKv ToRangeKv(KeyValue kv) => new(kv.Key, kv.Value, kv.CreateRevision, kv.ModRevision, kv.Version, kv.Lease);
+
     public Task<RangeStatus> GetStatusAsync() =>
         Task.FromResult(new RangeStatus(_appliedIndex, _store.CurrentRevision, _store.CompactedRevision, _sourceReplica, _sourceTerm));
 

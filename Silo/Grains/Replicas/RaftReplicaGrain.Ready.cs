@@ -1,6 +1,10 @@
 using EtcdOrleans.Contracts;
 using EtcdOrleans.Mvcc;
 using EtcdOrleans.Raft;
+using EtcdOrleans.Grains.Kv;
+using EtcdOrleans.Grains.Watch;
+using Google.Protobuf;
+using Rpc = EtcdOrleans.Protos.Etcdserverpb;
 
 namespace EtcdOrleans.Grains.Replicas;
 
@@ -204,9 +208,36 @@ public sealed partial class RaftReplicaGrain
         if (_node.Role == RaftRole.Leader)
         {
             _applier.Deliver(firstIndex, _appliedIndex, _appliedRevision, _node.Term, effects);
+            PublishChanges(effects);
         }
 
         CompleteApplied(committed);
+    }
+
+    /// <summary>The events of every revision just applied, with previous key-values, to the change feed (watches).</summary>
+    private void PublishChanges(List<(byte[] Bytes, Effect Effect)> effects)
+    {
+        List<ChangeRevision>? revisions = null;
+        foreach (var (_, effect) in effects)
+        {
+            if (!effect.CreatesRevision)
+            {
+                continue;
+            }
+
+            var events = new Rpc.WatchResponse();
+            foreach (var watchEvent in _state.History(KeyRange.All, effect.Revision, effect.Revision, includePrevKv: true).Events)
+            {
+                events.Events.Add(ProtoMapper.ToProto(watchEvent));
+            }
+
+            (revisions ??= []).Add(new ChangeRevision(effect.Revision, events.ToByteArray()));
+        }
+
+        if (revisions is not null)
+        {
+            _changes.Enqueue(revisions);
+        }
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using EtcdOrleans.Contracts;
 using EtcdOrleans.Grains.Placement;
 using EtcdOrleans.Grains.Ranges;
+using EtcdOrleans.Grains.Watch;
 using EtcdOrleans.Mvcc;
 using EtcdOrleans.Raft;
 using EtcdOrleans.ReplicaLog;
@@ -34,6 +35,7 @@ public sealed partial class RaftReplicaGrain(
     private MemoryRaftStorage _storage = null!;
     private RaftNode _node = null!;
     private Applier _applier = null!;
+    private ChangeFeedPublisher _changes = null!;
     private readonly Dictionary<ulong, IRaftPeerGrain> _peers = [];
 
     /// <summary>Committed effects applied so far: the state every replica agrees on.</summary>
@@ -96,6 +98,7 @@ public sealed partial class RaftReplicaGrain(
             MaxCommittedSizePerReady = MaxAppliedBytesPerRead,
         }, _storage);
         _applier = new Applier(GrainFactory, new KeySpace(settings.Value.Ranges), _id);
+        _changes = new ChangeFeedPublisher(GrainFactory);
 
         this.RegisterGrainTimer(TickAsync, new GrainTimerCreationOptions(raftTiming.TickInterval, raftTiming.TickInterval)
         {

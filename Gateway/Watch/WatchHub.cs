@@ -1,0 +1,434 @@
+using System.Threading.Channels;
+using EtcdOrleans.Contracts;
+using EtcdOrleans.Gateway.Cluster;
+using EtcdOrleans.Protos.Etcdserverpb;
+using Google.Protobuf;
+using Mvccpb = EtcdOrleans.Protos.Mvccpb;
+
+namespace EtcdOrleans.Gateway.Watch;
+
+/// <summary>
+/// The gateway's one subscription to the cluster's changes, fanned out to every watch of every client stream
+/// (DESIGN.md, "Watch"). Changes arrive pushed by the change feed; the hub applies them strictly in revision order:
+/// a batch that does not continue the last revision seen (a lost push, a leader change, a restarted feed) is preceded
+/// by the missing revisions read from history, so no synced watcher ever sees a gap or a duplicate.
+/// <para>Watchers that start in the past (or fall behind because their client reads slowly) catch up from history on
+/// their own, then join the index of synced watchers under the hub's lock, exactly at the hub's revision.
+/// Single-key watchers are found by key; range watchers by a scan of the range watchers only.</para>
+/// </summary>
+internal sealed partial class WatchHub(IGrainFactory grains, ProposalBatcher proposals, ILogger<WatchHub> logger)
+    : BackgroundService, IChangeObserver
+{
+    private static readonly TimeSpan RenewInterval = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan HistoryBudget = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(200);
+
+    private readonly Channel<ChangeBatch> _batches = Channel.CreateUnbounded<ChangeBatch>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Lock _lock = new();
+    private readonly Dictionary<ByteString, List<Watcher>> _byKey = [];
+    private readonly List<Watcher> _rangeWatchers = [];
+    private readonly TaskCompletionSource _initialized = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _through;
+
+    /// <summary>Every event up to this revision has been given to the synced watchers.</summary>
+    public long Through
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _through;
+            }
+        }
+    }
+
+    /// <summary>Pushed by the change feed (one-way).</summary>
+    public Task OnChangesAsync(ChangeBatch batch)
+    {
+        _batches.Writer.TryWrite(batch);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The revision a watch created now starts after: the hub's, or the newest this gateway acknowledged if the hub has
+    /// not seen it yet (a client that wrote and then watches from "now" must not get its own write again).
+    /// </summary>
+    public async Task<long> CurrentRevisionAsync(CancellationToken cancellationToken)
+    {
+        await _initialized.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return Math.Max(Through, proposals.AcknowledgedRevision);
+    }
+
+    /// <summary>Adds a watcher whose next revision is <see cref="Watcher.Next"/>: synced at once or after a catch-up.</summary>
+    public void Add(Watcher watcher)
+    {
+        lock (_lock)
+        {
+            if (watcher.Next > _through)
+            {
+                AddToIndex(watcher);
+                return;
+            }
+        }
+
+        _ = CatchUpAsync(watcher);
+    }
+
+    /// <summary>Removes a watcher; after this returns, the hub delivers nothing more for it.</summary>
+    public void Remove(Watcher watcher)
+    {
+        lock (_lock)
+        {
+            watcher.Canceled = true;
+            RemoveFromIndex(watcher);
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var self = grains.CreateObjectReference<IChangeObserver>(this);
+        var feed = grains.GetGrain<IChangeFeedGrain>(0);
+        var renewing = RenewAsync(feed, self, stoppingToken);
+        try
+        {
+            await foreach (var batch in _batches.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            {
+                await ApplyAsync(batch, stoppingToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down.
+        }
+
+        await renewing.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Renews the subscription (a feed that restarted has forgotten it) and turns the feed's last revision into an
+    /// empty batch, so that pushes lost while unsubscribed are read from history within one renewal.
+    /// </summary>
+    private async Task RenewAsync(IChangeFeedGrain feed, IChangeObserver self, CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var published = await feed.SubscribeAsync(self).WaitAsync(HistoryBudget, stoppingToken).ConfigureAwait(false);
+                _batches.Writer.TryWrite(new ChangeBatch(published + 1, published, []));
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogRenewFailed(e.Message);
+            }
+
+            try
+            {
+                await Task.Delay(RenewInterval, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    private async Task ApplyAsync(ChangeBatch batch, CancellationToken cancellationToken)
+    {
+        if (!_initialized.Task.IsCompleted)
+        {
+            // The first news of the feed: nothing before it is owed to anybody (no watcher exists yet). A feed that has
+            // published nothing yet (it just started) says nothing of the store: ask the store.
+            var start = batch.FromRevision > 1 ? batch.FromRevision - 1 : await CurrentStoreRevisionAsync(cancellationToken).ConfigureAwait(false);
+            lock (_lock)
+            {
+                _through = start;
+            }
+
+            _initialized.TrySetResult();
+        }
+
+        var through = Through;
+        if (batch.ThroughRevision <= through)
+        {
+            return;
+        }
+
+        if (batch.FromRevision > through + 1)
+        {
+            bool anyoneSynced;
+            lock (_lock)
+            {
+                anyoneSynced = _byKey.Count > 0 || _rangeWatchers.Count > 0;
+                if (!anyoneSynced)
+                {
+                    // Owed to nobody: watchers that start in the gap read it from history themselves.
+                    _through = batch.FromRevision - 1;
+                }
+            }
+
+            if (anyoneSynced)
+            {
+                await BackfillAsync(through + 1, batch.FromRevision - 1, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        foreach (var revision in batch.Revisions)
+        {
+            if (revision.Revision > Through)
+            {
+                Dispatch(revision.Revision, WatchResponse.Parser.ParseFrom(revision.Events).Events);
+            }
+        }
+    }
+
+    /// <summary>The store's current revision, by a linearizable read of nothing (etcd's header revision).</summary>
+    private async Task<long> CurrentStoreRevisionAsync(CancellationToken cancellationToken)
+    {
+        var request = new RangeRequest { Key = ByteString.CopyFrom(0), CountOnly = true }.ToByteArray();
+        while (true)
+        {
+            try
+            {
+                var outcome = await grains.GetGrain<IKvReaderGrain>(0).RangeAsync(request, HistoryBudget, 0).ConfigureAwait(false);
+                return RangeResponse.Parser.ParseFrom(await KvErrorMapping.ResponseOrThrowAsync(grains, outcome, cancellationToken).ConfigureAwait(false)).Header.Revision;
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                LogBackfillFailed(0, 0, e.Message);
+                await Task.Delay(RetryDelay, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Reads revisions [<paramref name="from"/>, <paramref name="to"/>] of every key from history and dispatches them in order.</summary>
+    private async Task BackfillAsync(long from, long to, CancellationToken cancellationToken)
+    {
+        while (from <= to && !cancellationToken.IsCancellationRequested)
+        {
+            KvOutcome outcome;
+            try
+            {
+                outcome = await grains.GetGrain<IKvReaderGrain>(0).HistoryAsync([0], [0], from, to, HistoryBudget).ConfigureAwait(false);
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                LogBackfillFailed(from, to, e.Message);
+                await Task.Delay(RetryDelay, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            if (outcome.Error == KvError.Compacted)
+            {
+                // The gap is gone from history: the synced watchers cannot be served without it. Cancel them as etcd
+                // cancels a watcher whose next revision was compacted.
+                CancelAllCompacted(outcome.Revision, to);
+                return;
+            }
+
+            if (outcome.Error != KvError.None)
+            {
+                LogBackfillFailed(from, to, outcome.Error.ToString());
+                await Task.Delay(RetryDelay, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            var page = WatchResponse.Parser.ParseFrom(await KvErrorMapping.ResponseOrThrowAsync(grains, outcome, cancellationToken).ConfigureAwait(false));
+            foreach (var revision in page.Events.GroupBy(e => e.Kv.ModRevision))
+            {
+                Dispatch(revision.Key, revision);
+            }
+
+            lock (_lock)
+            {
+                _through = Math.Max(_through, page.Header.Revision);
+            }
+
+            from = page.Header.Revision + 1;
+        }
+    }
+
+    /// <summary>Gives the events of one revision to every synced watcher they concern, and moves the hub to it.</summary>
+    private void Dispatch(long revision, IEnumerable<Mvccpb.Event> events)
+    {
+        lock (_lock)
+        {
+            var all = events as IReadOnlyCollection<Mvccpb.Event> ?? events.ToList();
+            var concerned = new HashSet<Watcher>();
+            foreach (var e in all)
+            {
+                if (_byKey.TryGetValue(e.Kv.Key, out var exact))
+                {
+                    concerned.UnionWith(exact);
+                }
+            }
+
+            foreach (var watcher in _rangeWatchers)
+            {
+                concerned.Add(watcher);
+            }
+
+            List<Watcher>? lagging = null;
+            foreach (var watcher in concerned)
+            {
+                if (watcher.Next > revision)
+                {
+                    continue;
+                }
+
+                var selected = watcher.Select(all);
+                if (selected.Count > 0 && !watcher.Session.TryDeliver(watcher, revision, selected))
+                {
+                    // Its client reads too slowly: it catches up from history from this revision, at its own pace.
+                    (lagging ??= []).Add(watcher);
+                    continue;
+                }
+
+                watcher.Next = revision + 1;
+            }
+
+            _through = revision;
+            foreach (var watcher in lagging ?? [])
+            {
+                RemoveFromIndex(watcher);
+                _ = CatchUpAsync(watcher);
+            }
+        }
+    }
+
+    /// <summary>Sends a watcher its history from <see cref="Watcher.Next"/> in pages until it reaches the hub's revision, then syncs it.</summary>
+    private async Task CatchUpAsync(Watcher watcher)
+    {
+        while (true)
+        {
+            long target;
+            lock (_lock)
+            {
+                if (watcher.Canceled)
+                {
+                    return;
+                }
+
+                if (watcher.Next > _through)
+                {
+                    AddToIndex(watcher);
+                    return;
+                }
+
+                target = _through;
+            }
+
+            KvOutcome outcome;
+            try
+            {
+                outcome = await grains.GetGrain<IKvReaderGrain>(0).HistoryAsync(watcher.Key, watcher.End, watcher.Next, target, HistoryBudget).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                LogBackfillFailed(watcher.Next, target, e.Message);
+                await Task.Delay(RetryDelay).ConfigureAwait(false);
+                continue;
+            }
+
+            if (outcome.Error == KvError.Compacted)
+            {
+                Remove(watcher);
+                await watcher.Session.SendCompactedAsync(watcher, outcome.Revision).ConfigureAwait(false);
+                return;
+            }
+
+            if (outcome.Error != KvError.None)
+            {
+                await Task.Delay(RetryDelay).ConfigureAwait(false);
+                continue;
+            }
+
+            WatchResponse page;
+            try
+            {
+                page = WatchResponse.Parser.ParseFrom(await KvErrorMapping.ResponseOrThrowAsync(grains, outcome, CancellationToken.None).ConfigureAwait(false));
+            }
+            catch (Exception e)
+            {
+                LogBackfillFailed(watcher.Next, target, e.Message);
+                await Task.Delay(RetryDelay).ConfigureAwait(false);
+                continue;
+            }
+
+            var selected = watcher.Select(page.Events);
+            if (selected.Count > 0 && !await watcher.Session.SendHistoryAsync(watcher, target, selected).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            watcher.Next = page.Header.Revision + 1;
+        }
+    }
+
+    private void CancelAllCompacted(long compactRevision, long through)
+    {
+        List<Watcher> synced;
+        lock (_lock)
+        {
+            synced = _byKey.Values.SelectMany(w => w).Concat(_rangeWatchers).ToList();
+            foreach (var watcher in synced)
+            {
+                watcher.Canceled = true;
+                RemoveFromIndex(watcher);
+            }
+
+            _through = Math.Max(_through, through);
+        }
+
+        foreach (var watcher in synced)
+        {
+            _ = watcher.Session.SendCompactedAsync(watcher, compactRevision);
+        }
+    }
+
+    private void AddToIndex(Watcher watcher)
+    {
+        watcher.Synced = true;
+        if (!watcher.IsSingleKey)
+        {
+            _rangeWatchers.Add(watcher);
+            return;
+        }
+
+        var key = Watcher.IndexKey(watcher.Key);
+        if (!_byKey.TryGetValue(key, out var list))
+        {
+            list = [];
+            _byKey[key] = list;
+        }
+
+        list.Add(watcher);
+    }
+
+    private void RemoveFromIndex(Watcher watcher)
+    {
+        if (!watcher.Synced)
+        {
+            return;
+        }
+
+        watcher.Synced = false;
+        if (!watcher.IsSingleKey)
+        {
+            _rangeWatchers.Remove(watcher);
+            return;
+        }
+
+        var key = Watcher.IndexKey(watcher.Key);
+        if (_byKey.TryGetValue(key, out var list) && list.Remove(watcher) && list.Count == 0)
+        {
+            _byKey.Remove(key);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Watch hub: renewing the change feed subscription failed: {Reason}")]
+    private partial void LogRenewFailed(string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Watch hub: reading history {From}..{To} failed: {Reason}; retrying")]
+    private partial void LogBackfillFailed(long from, long to, string reason);
+}
