@@ -42,16 +42,16 @@ public sealed class WatchStream : IAsyncDisposable
     public Task RequestProgressAsync() => _call.RequestStream.WriteAsync(new WatchRequest { ProgressRequest = new WatchProgressRequest() });
 
     /// <summary>The next response; fails the test if none comes in time.</summary>
-    public async Task<WatchResponse> NextAsync()
+    public async Task<WatchResponse> NextAsync(TimeSpan? wait = null)
     {
-        using var timeout = new CancellationTokenSource(Wait);
+        using var timeout = new CancellationTokenSource(wait ?? Wait);
         try
         {
             return await _responses.Reader.ReadAsync(timeout.Token);
         }
         catch (OperationCanceledException)
         {
-            throw new TimeoutException($"no watch response within {Wait.TotalSeconds} s");
+            throw new TimeoutException($"no watch response within {(wait ?? Wait).TotalSeconds} s");
         }
     }
 
