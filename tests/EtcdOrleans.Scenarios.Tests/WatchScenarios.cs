@@ -247,6 +247,52 @@ public abstract class WatchScenarios(EtcdTargetFixture fixture)
         Assert.Equal(value, Assert.Single(response.Events).Kv.Value.ToByteArray());
     }
 
+    [Fact]
+    public async Task EtcdctlWatchReplaysFromARevisionWithPrevKvAndWatchesAPrefix()
+    {
+        var s = await fixture.BeginAsync();
+        await s.PutAsync("dir/a", "1");
+        await s.PutAsync("dir/a", "2");
+        await s.Client.DeleteAsync(new DeleteRangeRequest { Key = s.K("dir/a") });
+        await s.PutAsync("dir/b", "3");
+        var etcdctl = fixture.Etcdctl;
+
+        var single = await etcdctl.RunUntilAsync(13, "watch", $"--rev={s.Rev(1)}", "--prev-kv", s.Key("dir/a"));
+        var prefix = await etcdctl.RunUntilAsync(12, "watch", $"--rev={s.Rev(1)}", "--prefix", s.Key("dir/"));
+
+        // etcdctl prints each event's type, its prev_kv (when there is one), then the key-value.
+        var (a, b) = (s.Key("dir/a"), s.Key("dir/b"));
+        Assert.Equal(["PUT", a, "1", "PUT", a, "1", a, "2", "DELETE", a, "2", a, ""], single);
+        Assert.Equal(["PUT", a, "1", "PUT", a, "2", "DELETE", a, "", "PUT", b, "3"], prefix);
+    }
+
+    [Fact]
+    public async Task DotnetEtcdsWatchApiGetsTheEvents()
+    {
+        var s = await fixture.BeginAsync();
+        var events = System.Threading.Channels.Channel.CreateUnbounded<Event>();
+        var id = await s.Client.WatchAsync(
+            new WatchRequest { CreateRequest = new WatchCreateRequest { Key = s.K("k"), PrevKv = true } },
+            (WatchResponse response) =>
+            {
+                foreach (var e in response.Events)
+                {
+                    events.Writer.TryWrite(e);
+                }
+            });
+
+        await s.PutAsync("k", "v1");
+        await s.PutAsync("k", "v2");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        var first = await events.Reader.ReadAsync(timeout.Token);
+        var second = await events.Reader.ReadAsync(timeout.Token);
+        s.Client.CancelWatch(id);
+
+        AssertEvent(s, first, Put, "k", "v1", create: 1, mod: 1, version: 1);
+        AssertEvent(s, second, Put, "k", "v2", create: 1, mod: 2, version: 2);
+        Assert.Equal("v1", second.PrevKv.Value.ToStringUtf8());
+    }
+
     private static string Name(Scenario s, Event e) => e.Kv.Key.ToStringUtf8()[s.Prefix.Length..];
 
     private static void AssertEvent(Scenario s, Event e, Event.Types.EventType type, string name, string value, long create, long mod, long version)

@@ -38,6 +38,43 @@ public sealed class EtcdctlRunner(string endpoint)
 
     public Task<EtcdctlResult> RunAsync(params string[] args) => RunWithInputAsync(null, args);
 
+    /// <summary>
+    /// Runs a command that does not end by itself (etcdctl watch) until <paramref name="stdoutLines"/> lines have come
+    /// or 15 s passed, then stops it; returns what it printed.
+    /// </summary>
+    public async Task<string[]> RunUntilAsync(int stdoutLines, params string[] args)
+    {
+        var info = new ProcessStartInfo(BinaryPath) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.Environment["ETCDCTL_API"] = "3";
+        foreach (var arg in new[] { $"--endpoints={endpoint}", "--dial-timeout=5s" }.Concat(args))
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("etcdctl did not start.");
+        var lines = new List<string>();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        try
+        {
+            while (lines.Count < stdoutLines && await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+            {
+                lines.Add(line);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Out of time: what came so far is the answer.
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+
+        return lines.Count > 0 || !process.HasExited ? [.. lines] : throw new InvalidOperationException(await stderr);
+    }
+
     public async Task<EtcdctlResult> RunWithInputAsync(string? stdin, params string[] args)
     {
         if (!File.Exists(BinaryPath))
