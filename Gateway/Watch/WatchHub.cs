@@ -55,7 +55,20 @@ internal sealed partial class WatchHub(IGrainFactory grains, ProposalBatcher pro
     /// </summary>
     public async Task<long> CurrentRevisionAsync(CancellationToken cancellationToken)
     {
-        await _initialized.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (!_initialized.Task.IsCompleted)
+        {
+            // No news from the feed yet (just started, or the feed is unreachable): the store says where "now" is.
+            var current = await CurrentStoreRevisionAsync(cancellationToken).ConfigureAwait(false);
+            lock (_lock)
+            {
+                if (!_initialized.Task.IsCompleted)
+                {
+                    _through = current;
+                    _initialized.TrySetResult();
+                }
+            }
+        }
+
         return Math.Max(Through, proposals.AcknowledgedRevision);
     }
 
@@ -142,10 +155,12 @@ internal sealed partial class WatchHub(IGrainFactory grains, ProposalBatcher pro
             var start = batch.FromRevision > 1 ? batch.FromRevision - 1 : await CurrentStoreRevisionAsync(cancellationToken).ConfigureAwait(false);
             lock (_lock)
             {
-                _through = start;
+                if (!_initialized.Task.IsCompleted)
+                {
+                    _through = start;
+                    _initialized.TrySetResult();
+                }
             }
-
-            _initialized.TrySetResult();
         }
 
         var through = Through;

@@ -231,7 +231,7 @@ run_suite() {
   bench 06-range-s-1x1       --conns 1   --clients 1    range foo --consistency s --total "$(scaled 5000)"
   bench 07-range-s-100x1000  --conns 100 --clients 1000 range foo --consistency s --total "$big"
   bench 08-txn-put-10x100    --conns 10  --clients 100  txn-put --total "$(scaled 20000)" --key-size 8 --val-size 256 --key-space-size "$keys"
-  bench 09-watch-latency     --conns 10  --clients 10   watch-latency --put-total "$(scaled 1000)" --put-rate 100 --streams 10 --watchers-per-stream 10
+  bench 09-watch-latency     --conns 10  --clients 100  watch-latency --put-total "$(scaled 500)" --put-rate 100 --streams 100 --watchers-per-stream 10
   bench 10-lease-keepalive   --conns 10  --clients 100  lease-keepalive --total "$(scaled 20000)"
 }
 
