@@ -63,19 +63,17 @@ internal sealed class Watcher
     /// <summary>Held while a response of this watcher is written, so a cancel never overtakes an event.</summary>
     public SemaphoreSlim WriteTurn { get; } = new(1, 1);
 
-    public bool Matches(ReadOnlySpan<byte> key)
+    public bool Matches(ReadOnlySpan<byte> key) => InRange(key, Key, End);
+
+    /// <summary>Whether <paramref name="key"/> is in etcd's range [<paramref name="start"/>, <paramref name="end"/>) (empty end: the key alone; <c>\0</c>: no end).</summary>
+    public static bool InRange(ReadOnlySpan<byte> key, ReadOnlySpan<byte> start, ReadOnlySpan<byte> end)
     {
-        if (IsSingleKey)
+        if (end.IsEmpty)
         {
-            return key.SequenceEqual(Key);
+            return key.SequenceEqual(start);
         }
 
-        if (key.SequenceCompareTo(Key) < 0)
-        {
-            return false;
-        }
-
-        return End is [0] || key.SequenceCompareTo(End) < 0;
+        return key.SequenceCompareTo(start) >= 0 && (end is [0] || key.SequenceCompareTo(end) < 0);
     }
 
     /// <summary>The events of <paramref name="events"/> this watcher gets: its keys, its filters, prev_kv or not.</summary>

@@ -27,6 +27,8 @@ public static class BenchmarkProgram
                            --consistency l|s --limit 1000 --end-key '' --rate 0
           watch-latency    --put-total 1000 --put-rate 100 --streams 10 --watchers-per-stream 10
                            --key-size 32 --val-size 32 --prevkv
+          watch-fanout     --keys 1000 --watchers-per-key 10 --streams 100 --put-total 10000 --put-rate 1000
+                           --put-clients 10 --val-size 32
           lease-keepalive  --total 10000
           stm              --total 10000 --keys 1 --keys-per-txn 1 --txn-wr-percent 50 --val-size 8
                            --isolation c|r|s|ss (default r) --rate 0
@@ -73,6 +75,7 @@ public static class BenchmarkProgram
             "txn-put" => TxnPutCommand.RunAsync,
             "txn-mixed" => TxnMixedCommand.RunAsync,
             "watch-latency" => WatchLatencyCommand.RunAsync,
+            "watch-fanout" => WatchFanoutCommand.RunAsync,
             "lease-keepalive" => LeaseKeepAliveCommand.RunAsync,
             "stm" => StmCommand.RunAsync,
             _ => throw new UsageException($"unknown command '{line.Command}'"),

@@ -233,6 +233,7 @@ run_suite() {
   bench 08-txn-put-10x100    --conns 10  --clients 100  txn-put --total "$(scaled 20000)" --key-size 8 --val-size 256 --key-space-size "$keys"
   bench 09-watch-latency     --conns 10  --clients 100  watch-latency --put-total "$(scaled 500)" --put-rate 100 --streams 100 --watchers-per-stream 10
   bench 10-lease-keepalive   --conns 10  --clients 100  lease-keepalive --total "$(scaled 20000)"
+  bench 11-watch-fanout      --conns 10  --clients 100  watch-fanout --keys 1000 --watchers-per-key 10 --streams 100 --put-total "$(scaled 10000)" --put-rate 1000 --put-clients 10
 }
 
 # ---- memory: peak RSS of all server processes after loading MEMORY_KEYS keys into a fresh cluster ----
