@@ -47,7 +47,7 @@ public sealed class KvTestClient(IGrainFactory grains, LeaderRouter router)
     {
         var answered = await router.CallLeaderAsync(
             (replica, budget) => replica.ProposeAsync([new KvCommand(operation, request.ToByteArray())], budget),
-            reply => reply.Outcomes[0].Error is KvError.NotLeader or KvError.NoLeader ? reply.LeaderHint : null,
+            reply => reply.Outcomes[0].Error is KvError.NotLeader or KvError.NoLeader or KvError.Stopped ? reply.LeaderHint : null,
             DateTime.UtcNow + Timeout,
             idempotent: false);
         if (answered is null)
