@@ -83,9 +83,9 @@ internal sealed partial class WatchHub(IGrainFactory grains, ProposalBatcher pro
                 AddToIndex(watcher);
                 return;
             }
-        }
 
-        _ = CatchUpAsync(watcher);
+            StartCatchingUp(watcher);
+        }
     }
 
     /// <summary>Removes a watcher; after this returns, the hub delivers nothing more for it.</summary>
@@ -95,6 +95,42 @@ internal sealed partial class WatchHub(IGrainFactory grains, ProposalBatcher pro
         {
             watcher.Canceled = true;
             RemoveFromIndex(watcher);
+            StopCatchingUp(watcher);
+        }
+    }
+
+    /// <summary>
+    /// RequestProgress: queues the hub's revision (watch id -1) for <paramref name="session"/> as soon as every watch of
+    /// it is synced — now, or when the last one catches up. Queued under the hub's lock, so it never overtakes an event
+    /// at or below its revision, and no event below it follows.
+    /// </summary>
+    public void RequestProgress(WatchStreamSession session)
+    {
+        lock (_lock)
+        {
+            if (session.CatchingUp == 0)
+            {
+                session.QueueProgress(WatchStreamSession.NoWatch, _through);
+            }
+            else
+            {
+                session.ProgressPending = true;
+            }
+        }
+    }
+
+    /// <summary>progress_notify: queues the hub's revision for each of <paramref name="watchers"/> that is synced.</summary>
+    public void NotifyProgress(IEnumerable<Watcher> watchers)
+    {
+        lock (_lock)
+        {
+            foreach (var watcher in watchers)
+            {
+                if (watcher.Synced && !watcher.Canceled)
+                {
+                    watcher.Session.QueueProgress(watcher.Id, _through);
+                }
+            }
         }
     }
 
@@ -107,7 +143,15 @@ internal sealed partial class WatchHub(IGrainFactory grains, ProposalBatcher pro
         {
             await foreach (var batch in _batches.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
             {
-                await ApplyAsync(batch, stoppingToken).ConfigureAwait(false);
+                try
+                {
+                    await ApplyAsync(batch, stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // The batch is lost to the hub; the next one (or the next renewal) shows the gap, which is backfilled.
+                    LogBatchFailed(batch.FromRevision, batch.ThroughRevision, e.Message);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -164,38 +208,44 @@ internal sealed partial class WatchHub(IGrainFactory grains, ProposalBatcher pro
             }
         }
 
-        var through = Through;
-        if (batch.ThroughRevision <= through)
+        if (batch.ThroughRevision <= Through)
         {
             return;
         }
 
-        if (batch.FromRevision > through + 1)
-        {
-            bool anyoneSynced;
-            lock (_lock)
-            {
-                anyoneSynced = _byKey.Count > 0 || _byRange.Count > 0;
-                if (!anyoneSynced)
-                {
-                    // Owed to nobody: watchers that start in the gap read it from history themselves.
-                    _through = batch.FromRevision - 1;
-                }
-            }
-
-            if (anyoneSynced)
-            {
-                await BackfillAsync(through + 1, batch.FromRevision - 1, cancellationToken).ConfigureAwait(false);
-            }
-        }
-
+        // Continuity revision by revision: whatever is missing before the next one comes from history first.
         foreach (var revision in batch.Revisions)
         {
             if (revision.Revision > Through)
             {
+                await CloseGapAsync(revision.Revision - 1, cancellationToken).ConfigureAwait(false);
                 Dispatch(revision.Revision, WatchResponse.Parser.ParseFrom(revision.Events).Events);
             }
         }
+
+        await CloseGapAsync(batch.ThroughRevision, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Makes the hub reach <paramref name="revision"/>: from history if anybody is owed the revisions between.</summary>
+    private async Task CloseGapAsync(long revision, CancellationToken cancellationToken)
+    {
+        var through = Through;
+        if (revision <= through)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            if (_byKey.Count == 0 && _byRange.Count == 0)
+            {
+                // Owed to nobody: watchers that start in the gap read it from history themselves.
+                _through = Math.Max(_through, revision);
+                return;
+            }
+        }
+
+        await BackfillAsync(through + 1, revision, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The store's current revision, by a linearizable read of nothing (etcd's header revision).</summary>
@@ -222,34 +272,22 @@ internal sealed partial class WatchHub(IGrainFactory grains, ProposalBatcher pro
     {
         while (from <= to && !cancellationToken.IsCancellationRequested)
         {
-            KvOutcome outcome;
-            try
+            var (page, compactRevision) = await ReadHistoryAsync([0], [0], from, to, cancellationToken).ConfigureAwait(false);
+            if (page is null)
             {
-                outcome = await grains.GetGrain<IKvReaderGrain>(0).HistoryAsync([0], [0], from, to, HistoryBudget).ConfigureAwait(false);
-            }
-            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
-            {
-                LogBackfillFailed(from, to, e.Message);
+                if (compactRevision > from)
+                {
+                    // Part of the gap is gone from history: the watchers that needed it are canceled, as etcd cancels
+                    // a watcher whose next revision was compacted; the others go on from the compaction.
+                    CancelCompacted(compactRevision);
+                    from = compactRevision;
+                    continue;
+                }
+
                 await Task.Delay(RetryDelay, cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
-            if (outcome.Error == KvError.Compacted)
-            {
-                // The gap is gone from history: the synced watchers cannot be served without it. Cancel them as etcd
-                // cancels a watcher whose next revision was compacted.
-                CancelAllCompacted(outcome.Revision, to);
-                return;
-            }
-
-            if (outcome.Error != KvError.None)
-            {
-                LogBackfillFailed(from, to, outcome.Error.ToString());
-                await Task.Delay(RetryDelay, cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-
-            var page = WatchResponse.Parser.ParseFrom(await KvErrorMapping.ResponseOrThrowAsync(grains, outcome, cancellationToken).ConfigureAwait(false));
             foreach (var revision in page.Events.GroupBy(e => e.Kv.ModRevision))
             {
                 Dispatch(revision.Key, revision);
@@ -261,6 +299,30 @@ internal sealed partial class WatchHub(IGrainFactory grains, ProposalBatcher pro
             }
 
             from = page.Header.Revision + 1;
+        }
+    }
+
+    /// <summary>
+    /// One page of history, or (null, compact revision) when its start is compacted, or (null, 0) when it could not be
+    /// read now (logged; the caller retries).
+    /// </summary>
+    private async Task<(WatchResponse? Page, long CompactRevision)> ReadHistoryAsync(byte[] key, byte[] end, long from, long to, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var outcome = await grains.GetGrain<IKvReaderGrain>(0).HistoryAsync(key, end, from, to, HistoryBudget).ConfigureAwait(false);
+            if (outcome.Error == KvError.Compacted)
+            {
+                return (null, outcome.Revision);
+            }
+
+            var bytes = await KvErrorMapping.ResponseOrThrowAsync(grains, outcome, cancellationToken).ConfigureAwait(false);
+            return (WatchResponse.Parser.ParseFrom(bytes), 0);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogBackfillFailed(from, to, e.Message);
+            return (null, 0);
         }
     }
 
@@ -314,7 +376,7 @@ internal sealed partial class WatchHub(IGrainFactory grains, ProposalBatcher pro
             foreach (var watcher in lagging ?? [])
             {
                 RemoveFromIndex(watcher);
-                _ = CatchUpAsync(watcher);
+                StartCatchingUp(watcher);
             }
         }
     }
@@ -334,6 +396,7 @@ internal sealed partial class WatchHub(IGrainFactory grains, ProposalBatcher pro
 
                 if (watcher.Next > _through)
                 {
+                    StopCatchingUp(watcher);
                     AddToIndex(watcher);
                     return;
                 }
@@ -341,39 +404,16 @@ internal sealed partial class WatchHub(IGrainFactory grains, ProposalBatcher pro
                 target = _through;
             }
 
-            KvOutcome outcome;
-            try
+            var (page, compactRevision) = await ReadHistoryAsync(watcher.Key, watcher.End, watcher.Next, target, CancellationToken.None).ConfigureAwait(false);
+            if (page is null)
             {
-                outcome = await grains.GetGrain<IKvReaderGrain>(0).HistoryAsync(watcher.Key, watcher.End, watcher.Next, target, HistoryBudget).ConfigureAwait(false);
-            }
-            catch (Exception e)
-            {
-                LogBackfillFailed(watcher.Next, target, e.Message);
-                await Task.Delay(RetryDelay).ConfigureAwait(false);
-                continue;
-            }
+                if (compactRevision > 0)
+                {
+                    Remove(watcher);
+                    await watcher.Session.SendCompactedAsync(watcher, compactRevision).ConfigureAwait(false);
+                    return;
+                }
 
-            if (outcome.Error == KvError.Compacted)
-            {
-                Remove(watcher);
-                await watcher.Session.SendCompactedAsync(watcher, outcome.Revision).ConfigureAwait(false);
-                return;
-            }
-
-            if (outcome.Error != KvError.None)
-            {
-                await Task.Delay(RetryDelay).ConfigureAwait(false);
-                continue;
-            }
-
-            WatchResponse page;
-            try
-            {
-                page = WatchResponse.Parser.ParseFrom(await KvErrorMapping.ResponseOrThrowAsync(grains, outcome, CancellationToken.None).ConfigureAwait(false));
-            }
-            catch (Exception e)
-            {
-                LogBackfillFailed(watcher.Next, target, e.Message);
                 await Task.Delay(RetryDelay).ConfigureAwait(false);
                 continue;
             }
@@ -388,24 +428,52 @@ internal sealed partial class WatchHub(IGrainFactory grains, ProposalBatcher pro
         }
     }
 
-    private void CancelAllCompacted(long compactRevision, long through)
+    /// <summary>Cancels the synced watchers that still need revisions below <paramref name="compactRevision"/>.</summary>
+    private void CancelCompacted(long compactRevision)
     {
-        List<Watcher> synced;
+        List<Watcher> compacted;
         lock (_lock)
         {
-            synced = _byKey.Values.Concat(_byRange.Values).SelectMany(w => w).ToList();
-            foreach (var watcher in synced)
+            compacted = _byKey.Values.Concat(_byRange.Values).SelectMany(w => w).Where(w => w.Next < compactRevision).ToList();
+            foreach (var watcher in compacted)
             {
                 watcher.Canceled = true;
                 RemoveFromIndex(watcher);
             }
-
-            _through = Math.Max(_through, through);
         }
 
-        foreach (var watcher in synced)
+        foreach (var watcher in compacted)
         {
             _ = watcher.Session.SendCompactedAsync(watcher, compactRevision);
+        }
+    }
+
+    /// <summary>Under the lock: the watcher leaves the index (if in it) for a catch-up of its own.</summary>
+    private void StartCatchingUp(Watcher watcher)
+    {
+        if (!watcher.CatchingUp)
+        {
+            watcher.CatchingUp = true;
+            watcher.Session.CatchingUp++;
+        }
+
+        _ = Task.Run(() => CatchUpAsync(watcher));
+    }
+
+    /// <summary>Under the lock: the catch-up ends; a progress request waiting for the session's watches is answered.</summary>
+    private void StopCatchingUp(Watcher watcher)
+    {
+        if (!watcher.CatchingUp)
+        {
+            return;
+        }
+
+        watcher.CatchingUp = false;
+        var session = watcher.Session;
+        if (--session.CatchingUp == 0 && session.ProgressPending)
+        {
+            session.ProgressPending = false;
+            session.QueueProgress(WatchStreamSession.NoWatch, _through);
         }
     }
 
@@ -462,6 +530,9 @@ internal sealed partial class WatchHub(IGrainFactory grains, ProposalBatcher pro
     }
 
     private static (ByteString Key, ByteString End) RangeOf(Watcher watcher) => (Watcher.IndexKey(watcher.Key), Watcher.IndexKey(watcher.End));
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Watch hub: applying revisions {From}..{Through} failed: {Reason}")]
+    private partial void LogBatchFailed(long from, long through, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Watch hub: renewing the change feed subscription failed: {Reason}")]
     private partial void LogRenewFailed(string reason);

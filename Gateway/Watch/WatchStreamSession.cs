@@ -21,7 +21,7 @@ internal sealed class WatchStreamSession(
     IServerStreamWriter<WatchResponse> writer)
 {
     /// <summary>etcd's InvalidWatchID: responses that belong to no watch.</summary>
-    private const long NoWatch = -1;
+    public const long NoWatch = -1;
     private const int QueuedResponses = 1024;
     private const string EmptyRange = "mvcc: watcher range is empty";
     private const string DuplicateId = "mvcc: duplicate watch ID provided on the WatchStream";
@@ -35,9 +35,17 @@ internal sealed class WatchStreamSession(
     private readonly Dictionary<long, Watcher> _watchers = [];
     private readonly Lock _lock = new();
     private long _nextId;
+    private CancellationToken _streamEnded;
+
+    /// <summary>Watches of this stream catching up from history (kept by the hub, under its lock).</summary>
+    public int CatchingUp { get; set; }
+
+    /// <summary>A RequestProgress waits for <see cref="CatchingUp"/> to reach 0 (kept by the hub, under its lock).</summary>
+    public bool ProgressPending { get; set; }
 
     public async Task RunAsync(IAsyncStreamReader<WatchRequest> requests, CancellationToken cancellationToken)
     {
+        _streamEnded = cancellationToken;
         var sending = SendLoopAsync(cancellationToken);
         using var progress = new PeriodicTimer(progressInterval);
         var notifying = NotifyProgressAsync(progress, cancellationToken);
@@ -47,6 +55,13 @@ internal sealed class WatchStreamSession(
             {
                 await HandleAsync(requests.Current, cancellationToken).ConfigureAwait(false);
             }
+
+            // The client closed its side only: as etcd, the watches go on until the stream ends.
+            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The client went away.
         }
         finally
         {
@@ -71,14 +86,22 @@ internal sealed class WatchStreamSession(
     /// <summary>From the hub, under its lock: queues one revision's events if there is room (else the watcher lags).</summary>
     public bool TryDeliver(Watcher watcher, long revision, List<Mvccpb.Event> events)
     {
-        if (!watcher.WriteTurn.Wait(0))
+        if (watcher.Canceled)
+        {
+            return true;
+        }
+
+        // One response or nothing: a revision that must be fragmented goes the catch-up way, which waits for room,
+        // so that no fragment set is ever queued in part.
+        var responses = Fragments(watcher, revision, events).ToList();
+        if (responses.Count != 1 || !watcher.WriteTurn.Wait(0))
         {
             return false;
         }
 
         try
         {
-            var queued = TryQueueFragments(watcher, revision, events);
+            var queued = _out.Writer.TryWrite(responses[0]);
             watcher.SentSinceTick |= queued;
             return queued;
         }
@@ -88,10 +111,25 @@ internal sealed class WatchStreamSession(
         }
     }
 
+    /// <summary>From the hub, under its lock: a progress response (a watch's, or -1 for RequestProgress).</summary>
+    public void QueueProgress(long watchId, long revision)
+    {
+        var response = new WatchResponse { Header = Header(revision), WatchId = watchId };
+        if (!_out.Writer.TryWrite(response))
+        {
+            // The queue is full: this one waits for room (the stream's events before it are queued already).
+            _ = TryWriteAsync(response);
+        }
+    }
+
     /// <summary>From a catch-up: queues a page of history, waiting for room. False once the stream is gone or the watch canceled.</summary>
     public async Task<bool> SendHistoryAsync(Watcher watcher, long revision, List<Mvccpb.Event> events)
     {
-        await watcher.WriteTurn.WaitAsync().ConfigureAwait(false);
+        if (!await TakeWriteTurnAsync(watcher).ConfigureAwait(false))
+        {
+            return false;
+        }
+
         try
         {
             if (watcher.Canceled)
@@ -119,7 +157,11 @@ internal sealed class WatchStreamSession(
     /// <summary>Its start revision (or its next one) was compacted: etcd cancels it with compact_revision set.</summary>
     public async Task SendCompactedAsync(Watcher watcher, long compactRevision)
     {
-        await watcher.WriteTurn.WaitAsync().ConfigureAwait(false);
+        if (!await TakeWriteTurnAsync(watcher).ConfigureAwait(false))
+        {
+            return;
+        }
+
         try
         {
             // As etcd: the response has no header revision, the watch stays known to the stream (its id stays taken).
@@ -215,7 +257,11 @@ internal sealed class WatchStreamSession(
         }
 
         hub.Remove(watcher);
-        await watcher.WriteTurn.WaitAsync().ConfigureAwait(false);
+        if (!await TakeWriteTurnAsync(watcher).ConfigureAwait(false))
+        {
+            return;
+        }
+
         try
         {
             await TryWriteAsync(new WatchResponse { Header = Header(hub.Through), WatchId = id, Canceled = true }).ConfigureAwait(false);
@@ -226,26 +272,11 @@ internal sealed class WatchStreamSession(
         }
     }
 
-    /// <summary>
-    /// RequestProgress: the hub's revision with watch id -1, once every watch of this stream is synced (so the
-    /// revision is a promise that nothing before it is still to come).
-    /// </summary>
-    private async Task ProgressAsync(CancellationToken cancellationToken)
+    /// <summary>RequestProgress: answered by the hub once every watch of this stream is synced; the receive loop goes on.</summary>
+    private Task ProgressAsync(CancellationToken cancellationToken)
     {
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            lock (_lock)
-            {
-                if (_watchers.Values.All(w => w.Synced || w.Canceled))
-                {
-                    break;
-                }
-            }
-
-            await Task.Delay(10, cancellationToken).ConfigureAwait(false);
-        }
-
-        await TryWriteAsync(new WatchResponse { Header = Header(hub.Through), WatchId = NoWatch }).ConfigureAwait(false);
+        hub.RequestProgress(this);
+        return Task.CompletedTask;
     }
 
     /// <summary>etcd's progress notifications: a synced watch that got no event for a whole interval is told the revision.</summary>
@@ -265,10 +296,7 @@ internal sealed class WatchStreamSession(
                     }
                 }
 
-                foreach (var watcher in idle)
-                {
-                    _out.Writer.TryWrite(new WatchResponse { Header = Header(hub.Through), WatchId = watcher.Id });
-                }
+                hub.NotifyProgress(idle);
             }
         }
         catch (OperationCanceledException)
@@ -290,40 +318,34 @@ internal sealed class WatchStreamSession(
         {
             // The client went away: the receive loop ends too.
         }
+        finally
+        {
+            // Nothing drains the queue any more: writers waiting for room give up instead of waiting forever.
+            _out.Writer.TryComplete();
+        }
     }
 
-    private bool TryQueueFragments(Watcher watcher, long revision, List<Mvccpb.Event> events)
+    private async Task<bool> TakeWriteTurnAsync(Watcher watcher)
     {
-        if (watcher.Canceled)
+        try
         {
+            await watcher.WriteTurn.WaitAsync(_streamEnded).ConfigureAwait(false);
             return true;
         }
-
-        var responses = Fragments(watcher, revision, events).ToList();
-        if (responses.Count > QueuedResponses - _out.Reader.Count)
+        catch (OperationCanceledException)
         {
             return false;
         }
-
-        foreach (var response in responses)
-        {
-            if (!_out.Writer.TryWrite(response))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     private async Task<bool> TryWriteAsync(WatchResponse response)
     {
         try
         {
-            await _out.Writer.WriteAsync(response).ConfigureAwait(false);
+            await _out.Writer.WriteAsync(response, _streamEnded).ConfigureAwait(false);
             return true;
         }
-        catch (ChannelClosedException)
+        catch (Exception e) when (e is ChannelClosedException or OperationCanceledException)
         {
             return false;
         }

@@ -54,6 +54,9 @@ internal sealed class Watcher
     /// <summary>True while the watcher is in the hub's index and gets live events.</summary>
     public bool Synced { get; set; }
 
+    /// <summary>True while a catch-up of its own runs (changed under the hub's lock).</summary>
+    public bool CatchingUp { get; set; }
+
     /// <summary>Set once canceled (by the client, or by compaction): nothing more is sent for it.</summary>
     public bool Canceled { get; set; }
 

@@ -174,6 +174,19 @@ public abstract class WatchScenarios(EtcdTargetFixture fixture)
     }
 
     [Fact]
+    public async Task AClientThatClosesItsSideOfTheStreamStillGetsEvents()
+    {
+        var s = await fixture.BeginAsync();
+        await using var watch = new WatchStream(s.Target.Endpoint);
+        await watch.WatchAsync(s.K("k"));
+
+        await watch.CompleteRequestsAsync();
+        await s.PutAsync("k", "v");
+
+        AssertEvent(s, Assert.Single((await watch.NextAsync()).Events), Put, "k", "v", create: 1, mod: 1, version: 1);
+    }
+
+    [Fact]
     public async Task RequestProgressAnswersWithTheCurrentRevisionAndNoWatchId()
     {
         var s = await fixture.BeginAsync();

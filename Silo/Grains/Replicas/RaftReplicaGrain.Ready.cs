@@ -169,6 +169,8 @@ public sealed partial class RaftReplicaGrain
     {
         var firstIndex = committed[0].Index;
         var effects = new List<(byte[] Bytes, Effect Effect)>(committed.Count);
+        var leading = _node.Role == RaftRole.Leader;
+        List<ChangeRevision>? changes = null;
         foreach (var entry in committed)
         {
             if (entry.Type == EntryType.ConfChange)
@@ -192,6 +194,11 @@ public sealed partial class RaftReplicaGrain
                 if (effect.CreatesRevision)
                 {
                     _appliedRevision = effect.Revision;
+                    if (leading)
+                    {
+                        // Right after applying it: a compaction later in this batch must not take its history away.
+                        (changes ??= []).Add(ChangeOf(effect.Revision));
+                    }
                 }
 
                 LeaseEffectApplied(effect);
@@ -205,39 +212,28 @@ public sealed partial class RaftReplicaGrain
             _appliedIndex = entry.Index;
         }
 
-        if (_node.Role == RaftRole.Leader)
+        if (leading)
         {
             _applier.Deliver(firstIndex, _appliedIndex, _appliedRevision, _node.Term, effects);
-            PublishChanges(effects);
+            if (changes is not null)
+            {
+                _changes.Enqueue(_node.Term, changes);
+            }
         }
 
         CompleteApplied(committed);
     }
 
-    /// <summary>The events of every revision just applied, with previous key-values, to the change feed (watches).</summary>
-    private void PublishChanges(List<(byte[] Bytes, Effect Effect)> effects)
+    /// <summary>The events of <paramref name="revision"/>, just applied, with previous key-values, for the change feed (watches).</summary>
+    private ChangeRevision ChangeOf(long revision)
     {
-        List<ChangeRevision>? revisions = null;
-        foreach (var (_, effect) in effects)
+        var events = new Rpc.WatchResponse();
+        foreach (var watchEvent in _state.History(KeyRange.All, revision, revision, includePrevKv: true).Events)
         {
-            if (!effect.CreatesRevision)
-            {
-                continue;
-            }
-
-            var events = new Rpc.WatchResponse();
-            foreach (var watchEvent in _state.History(KeyRange.All, effect.Revision, effect.Revision, includePrevKv: true).Events)
-            {
-                events.Events.Add(ProtoMapper.ToProto(watchEvent));
-            }
-
-            (revisions ??= []).Add(new ChangeRevision(effect.Revision, events.ToByteArray()));
+            events.Events.Add(ProtoMapper.ToProto(watchEvent));
         }
 
-        if (revisions is not null)
-        {
-            _changes.Enqueue(revisions);
-        }
+        return new ChangeRevision(revision, events.ToByteArray());
     }
 
     /// <summary>
@@ -260,5 +256,9 @@ public sealed partial class RaftReplicaGrain
 
         _sequencer = Sequencer.FromApplied(_state.Clone(), pending, MinLeaseTtl);
         _sequencerTerm = _node.Term;
+
+        // Revisions this replica applied as a follower were the old leader's to publish, and its pushes may be lost:
+        // say how far the store is, so that the hubs read anything they miss from history even if nothing else is written.
+        _changes.Enqueue(_node.Term, [], throughRevision: _appliedRevision);
     }
 }

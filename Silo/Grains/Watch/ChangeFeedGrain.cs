@@ -20,10 +20,10 @@ public sealed class ChangeFeedGrain : Grain, IChangeFeedGrain
             return Task.CompletedTask;
         }
 
-        if (batch.FromRevision <= _through)
+        if (batch.FromRevision <= _through && batch.Revisions.Length > 0)
         {
             var fresh = batch.Revisions.Where(r => r.Revision > _through).ToArray();
-            batch = new ChangeBatch(fresh[0].Revision, batch.ThroughRevision, fresh);
+            batch = new ChangeBatch(fresh.Length > 0 ? fresh[0].Revision : _through + 1, batch.ThroughRevision, fresh);
         }
 
         _through = batch.ThroughRevision;

@@ -17,9 +17,24 @@ internal sealed class ChangeFeedPublisher(IGrainFactory grains)
     private readonly Queue<ChangeRevision> _queue = new();
     private long _queuedBytes;
     private bool _sending;
+    private ulong _term;
+    private long _markedThrough;
 
-    public void Enqueue(IReadOnlyList<ChangeRevision> revisions)
+    /// <summary>
+    /// Queues the events of revisions applied as leader of <paramref name="term"/>, in order; with
+    /// <paramref name="throughRevision"/>, also tells the feed the store is at least that far (a new leader's mark).
+    /// What was queued in an earlier term is dropped: this replica did not publish the revisions between.
+    /// </summary>
+    public void Enqueue(ulong term, IReadOnlyList<ChangeRevision> revisions, long throughRevision = 0)
     {
+        if (term != _term)
+        {
+            _queue.Clear();
+            _queuedBytes = 0;
+            _term = term;
+        }
+
+        _markedThrough = Math.Max(_markedThrough, throughRevision);
         foreach (var revision in revisions)
         {
             if (_queuedBytes + revision.Events.Length > MaxQueuedBytes)
@@ -32,7 +47,7 @@ internal sealed class ChangeFeedPublisher(IGrainFactory grains)
             _queuedBytes += revision.Events.Length;
         }
 
-        if (!_sending && _queue.Count > 0)
+        if (!_sending && (_queue.Count > 0 || _markedThrough > 0))
         {
             _sending = true;
             _ = SendAsync();
@@ -41,8 +56,17 @@ internal sealed class ChangeFeedPublisher(IGrainFactory grains)
 
     private async Task SendAsync()
     {
-        while (_queue.Count > 0)
+        while (_queue.Count > 0 || _markedThrough > 0)
         {
+            if (_queue.Count == 0)
+            {
+                // Only a mark: no events, just how far the store is.
+                var through = _markedThrough;
+                _markedThrough = 0;
+                await PublishAsync(new ChangeBatch(through + 1, through, []));
+                continue;
+            }
+
             var batch = new List<ChangeRevision>();
             long bytes = 0;
             while (_queue.Count > 0 && (batch.Count == 0 || bytes + _queue.Peek().Events.Length <= ReplyBuffer.ChunkBytes))
@@ -53,17 +77,22 @@ internal sealed class ChangeFeedPublisher(IGrainFactory grains)
             }
 
             _queuedBytes -= bytes;
-            try
-            {
-                await _feed.PublishAsync(new ChangeBatch(batch[0].Revision, batch[^1].Revision, batch.ToArray()));
-            }
-            catch (Exception)
-            {
-                // The feed's silo died: hubs read the lost revisions from history once the feed is back.
-                await Task.Delay(RetryDelay);
-            }
+            await PublishAsync(new ChangeBatch(batch[0].Revision, batch[^1].Revision, batch.ToArray()));
         }
 
         _sending = false;
+    }
+
+    private async Task PublishAsync(ChangeBatch batch)
+    {
+        try
+        {
+            await _feed.PublishAsync(batch);
+        }
+        catch (Exception)
+        {
+            // The feed's silo died: hubs read the lost revisions from history once the feed is back.
+            await Task.Delay(RetryDelay);
+        }
     }
 }

@@ -39,6 +39,9 @@ public sealed class WatchStream : IAsyncDisposable
 
     public Task CancelAsync(long watchId) => _call.RequestStream.WriteAsync(new WatchRequest { CancelRequest = new WatchCancelRequest { WatchId = watchId } });
 
+    /// <summary>Closes the client's side of the stream (no more requests); responses keep coming.</summary>
+    public Task CompleteRequestsAsync() => _call.RequestStream.CompleteAsync();
+
     public Task RequestProgressAsync() => _call.RequestStream.WriteAsync(new WatchRequest { ProgressRequest = new WatchProgressRequest() });
 
     /// <summary>The next response; fails the test if none comes in time.</summary>
