@@ -28,6 +28,7 @@ internal sealed partial class WatchHub(IGrainFactory grains, ProposalBatcher pro
     private readonly Lock _lock = new();
     private readonly Dictionary<ByteString, List<Watcher>> _byKey = [];
     private readonly Dictionary<(ByteString Key, ByteString End), List<Watcher>> _byRange = [];
+    private readonly HashSet<WatchStreamSession> _progressWaiting = [];
     private readonly TaskCompletionSource _initialized = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _through;
 
@@ -101,22 +102,47 @@ internal sealed partial class WatchHub(IGrainFactory grains, ProposalBatcher pro
 
     /// <summary>
     /// RequestProgress: queues the hub's revision (watch id -1) for <paramref name="session"/> as soon as every watch of
-    /// it is synced — now, or when the last one catches up. Queued under the hub's lock, so it never overtakes an event
-    /// at or below its revision, and no event below it follows.
+    /// it is synced and the hub has reached the newest revision this gateway acknowledged (as etcd answers with its
+    /// store's revision) — now, or later. Queued under the hub's lock, so it never overtakes an event at or below its
+    /// revision, and no event below it follows.
     /// </summary>
     public void RequestProgress(WatchStreamSession session)
     {
         lock (_lock)
         {
-            if (session.CatchingUp == 0)
-            {
-                session.QueueProgress(WatchStreamSession.NoWatch, _through);
-            }
-            else
-            {
-                session.ProgressPending = true;
-            }
+            session.ProgressTarget = Math.Max(session.ProgressTarget, proposals.AcknowledgedRevision);
+            _progressWaiting.Add(session);
+            AnswerProgressRequests();
         }
+    }
+
+    /// <summary>The stream ended: its pending progress request goes with it.</summary>
+    public void Forget(WatchStreamSession session)
+    {
+        lock (_lock)
+        {
+            _progressWaiting.Remove(session);
+        }
+    }
+
+    /// <summary>Under the lock: answers the progress requests whose conditions now hold.</summary>
+    private void AnswerProgressRequests()
+    {
+        if (_progressWaiting.Count == 0)
+        {
+            return;
+        }
+
+        _progressWaiting.RemoveWhere(session =>
+        {
+            if (session.CatchingUp > 0 || _through < session.ProgressTarget)
+            {
+                return false;
+            }
+
+            session.QueueProgress(WatchStreamSession.NoWatch, _through);
+            return true;
+        });
     }
 
     /// <summary>progress_notify: queues the hub's revision for each of <paramref name="watchers"/> that is synced.</summary>
@@ -241,6 +267,7 @@ internal sealed partial class WatchHub(IGrainFactory grains, ProposalBatcher pro
             {
                 // Owed to nobody: watchers that start in the gap read it from history themselves.
                 _through = Math.Max(_through, revision);
+                AnswerProgressRequests();
                 return;
             }
         }
@@ -296,6 +323,7 @@ internal sealed partial class WatchHub(IGrainFactory grains, ProposalBatcher pro
             lock (_lock)
             {
                 _through = Math.Max(_through, page.Header.Revision);
+                AnswerProgressRequests();
             }
 
             from = page.Header.Revision + 1;
@@ -378,6 +406,8 @@ internal sealed partial class WatchHub(IGrainFactory grains, ProposalBatcher pro
                 RemoveFromIndex(watcher);
                 StartCatchingUp(watcher);
             }
+
+            AnswerProgressRequests();
         }
     }
 
@@ -469,11 +499,9 @@ internal sealed partial class WatchHub(IGrainFactory grains, ProposalBatcher pro
         }
 
         watcher.CatchingUp = false;
-        var session = watcher.Session;
-        if (--session.CatchingUp == 0 && session.ProgressPending)
+        if (--watcher.Session.CatchingUp == 0)
         {
-            session.ProgressPending = false;
-            session.QueueProgress(WatchStreamSession.NoWatch, _through);
+            AnswerProgressRequests();
         }
     }
 

@@ -40,8 +40,11 @@ internal sealed class WatchStreamSession(
     /// <summary>Watches of this stream catching up from history (kept by the hub, under its lock).</summary>
     public int CatchingUp { get; set; }
 
-    /// <summary>A RequestProgress waits for <see cref="CatchingUp"/> to reach 0 (kept by the hub, under its lock).</summary>
-    public bool ProgressPending { get; set; }
+    /// <summary>
+    /// The revision the hub must have reached before it answers a pending RequestProgress (which also waits for
+    /// <see cref="CatchingUp"/> to reach 0); kept by the hub, under its lock.
+    /// </summary>
+    public long ProgressTarget { get; set; }
 
     public async Task RunAsync(IAsyncStreamReader<WatchRequest> requests, CancellationToken cancellationToken)
     {
@@ -75,6 +78,7 @@ internal sealed class WatchStreamSession(
                 _watchers.Clear();
             }
 
+            hub.Forget(this);
             _out.Writer.TryComplete();
             progress.Dispose();
         }

@@ -29,6 +29,7 @@ public static class BenchmarkProgram
                            --key-size 32 --val-size 32 --prevkv
           watch-fanout     --keys 1000 --watchers-per-key 10 --streams 100 --put-total 10000 --put-rate 1000
                            --put-clients 10 --val-size 32
+          watch-hold       --keys 1000 --watchers-per-key 10 --streams 100 --hold-seconds 15
           lease-keepalive  --total 10000
           stm              --total 10000 --keys 1 --keys-per-txn 1 --txn-wr-percent 50 --val-size 8
                            --isolation c|r|s|ss (default r) --rate 0
@@ -76,6 +77,7 @@ public static class BenchmarkProgram
             "txn-mixed" => TxnMixedCommand.RunAsync,
             "watch-latency" => WatchLatencyCommand.RunAsync,
             "watch-fanout" => WatchFanoutCommand.RunAsync,
+            "watch-hold" => WatchHoldCommand.RunAsync,
             "lease-keepalive" => LeaseKeepAliveCommand.RunAsync,
             "stm" => StmCommand.RunAsync,
             _ => throw new UsageException($"unknown command '{line.Command}'"),

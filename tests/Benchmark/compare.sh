@@ -234,6 +234,28 @@ run_suite() {
   bench 09-watch-latency     --conns 10  --clients 100  watch-latency --put-total "$(scaled 500)" --put-rate 100 --streams 100 --watchers-per-stream 10
   bench 10-lease-keepalive   --conns 10  --clients 100  lease-keepalive --total "$(scaled 20000)"
   bench 11-watch-fanout      --conns 10  --clients 100  watch-fanout --keys 1000 --watchers-per-key 10 --streams 100 --put-total "$(scaled 10000)" --put-rate 1000 --put-clients 10
+  watch_memory
+}
+
+# Memory per idle watcher: the servers' RSS while 10,000 idle watchers are held, minus before, per watcher.
+watch_memory() {
+  local before during watchers=10000 cmd
+  before=$(sum_status_kb VmRSS)
+  cmd=("$BENCH" --endpoints "$ENDPOINTS" --no-progress --conns 10 --clients 100
+    watch-hold --keys 1000 --watchers-per-key 10 --streams 100 --hold-seconds 20 --name 12-watch-hold --json "$OUT/12-watch-hold.json")
+  record "etcd-bench ${cmd[*]:1}"
+  log "$SYSTEM: 12-watch-memory"
+  "${cmd[@]}" >"$OUT/12-watch-hold.txt" 2>&1 &
+  local pid=$! waited=0
+  until grep -q "watchers created" "$OUT/12-watch-hold.txt" 2>/dev/null || [ "$waited" -ge 150 ]; do sleep 1; waited=$((waited + 1)); done
+  sleep 8
+  during=$(sum_status_kb VmRSS)
+  wait "$pid" || log "$SYSTEM: watch-hold finished with errors (see $OUT/12-watch-hold.txt)"
+  cat >"$OUT/98-watch-memory.json" <<EOF
+{ "figures": [
+  { "workload": "12-watch-memory-10k-idle", "figure": "RSS bytes per idle watcher, all server processes", "value": $(awk -v b="$before" -v d="$during" -v n="$watchers" 'BEGIN { printf "%.0f", (d - b) * 1024 / n }'), "lowerIsBetter": true, "note": "" }
+] }
+EOF
 }
 
 # ---- memory: peak RSS of all server processes after loading MEMORY_KEYS keys into a fresh cluster ----

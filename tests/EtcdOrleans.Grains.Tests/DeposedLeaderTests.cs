@@ -57,14 +57,11 @@ public sealed class DeposedLeaderTests(ThreeSiloCluster fixture, ITestOutputHelp
 
             // The others elect a new leader and write over the old leader's uncommitted tail (past its end: a no-op of
             // the new term and three puts).
-            var newLeader = await LeaderAsync(exclude: oldLeader.ReplicaId, aboveTerm: oldLeader.Term);
-            var overwrite = await fixture.Cluster.Client.GetGrain<IRaftReplicaGrain>((long)newLeader.ReplicaId).ProposeAsync(
-                [
+            var (newLeader, overwrite) = await OverwriteAsync(oldLeader, [
                     Command(KvOperation.Put, new PutRequest { Key = Key(x), Value = Key("new") }),
                     Command(KvOperation.Put, new PutRequest { Key = Key(prefix + "y"), Value = Key("new") }),
                     Command(KvOperation.Put, new PutRequest { Key = Key(prefix + "z"), Value = Key("new") }),
-                ],
-                Budget);
+                ]);
             Assert.All(overwrite.Outcomes, o => Assert.Equal(KvError.None, o.Error));
 
             fixture.Links.HealAll();
@@ -106,6 +103,26 @@ public sealed class DeposedLeaderTests(ThreeSiloCluster fixture, ITestOutputHelp
         finally
         {
             fixture.Links.HealAll();
+        }
+    }
+
+    /// <summary>
+    /// Proposes <paramref name="commands"/> at the replica that leads after <paramref name="oldLeader"/>, again while it
+    /// answers that it leads nothing yet (a replica reports itself leader a moment before it sequences).
+    /// </summary>
+    private async Task<(ReplicaStatus Leader, ProposeReply Reply)> OverwriteAsync(ReplicaStatus oldLeader, KvCommand[] commands)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            var leader = await LeaderAsync(exclude: oldLeader.ReplicaId, aboveTerm: oldLeader.Term);
+            var reply = await fixture.Cluster.Client.GetGrain<IRaftReplicaGrain>((long)leader.ReplicaId).ProposeAsync(commands, Budget);
+            if (reply.Outcomes.All(o => o.Error is not (KvError.NoLeader or KvError.NotLeader)) || DateTime.UtcNow > deadline)
+            {
+                return (leader, reply);
+            }
+
+            await Task.Delay(50);
         }
     }
 
