@@ -261,6 +261,58 @@ public abstract class WatchScenarios(EtcdTargetFixture fixture)
     }
 
     [Fact]
+    public async Task AReplayLargerThanTheRequestLimitComesInFragmentsWhenAskedFor()
+    {
+        var s = await fixture.BeginAsync();
+        var values = Enumerable.Range(0, 3).Select(i => new byte[1024 * 1024]).ToArray();
+        for (var i = 0; i < values.Length; i++)
+        {
+            new Random(20 + i).NextBytes(values[i]);
+            await s.Client.PutAsync(new PutRequest { Key = s.K($"f{i}"), Value = ByteString.CopyFrom(values[i]) });
+        }
+
+        await using var watch = new WatchStream(s.Target.Endpoint);
+        await watch.CreateAsync(new WatchCreateRequest { Key = s.K("f"), RangeEnd = Bytes.PrefixEnd(s.K("f")), StartRevision = s.Rev(1), Fragment = true });
+        Assert.True((await watch.NextAsync()).Created);
+        var pieces = await watch.EventsAsync(3);
+
+        // Each piece under the 1.5 MiB limit (one 1 MiB event each), all but the last marked as a fragment.
+        Assert.True(pieces.Count > 1, $"{pieces.Count} response(s)");
+        Assert.All(pieces.SkipLast(1), p => Assert.True(p.Fragment));
+        Assert.False(pieces[^1].Fragment);
+        Assert.Equal(values, pieces.SelectMany(p => p.Events).Select(e => e.Kv.Value.ToByteArray()));
+    }
+
+    [Fact]
+    public async Task AClientThatReadsSlowlyGetsEveryEventInOrder()
+    {
+        var s = await fixture.BeginAsync();
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(s.Target.Endpoint, new Grpc.Net.Client.GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
+        using var call = new Watch.WatchClient(channel).Watch();
+        await call.RequestStream.WriteAsync(new WatchRequest { CreateRequest = new WatchCreateRequest { Key = s.K("k") } });
+
+        // Not reading while 3,000 events of 4 KiB pile up: more than any transport window or server queue holds.
+        var value = ByteString.CopyFrom(new byte[4096]);
+        const int Puts = 3000;
+        await Task.WhenAll(Enumerable.Range(0, 10).Select(async c =>
+        {
+            for (var i = c; i < Puts; i += 10)
+            {
+                await s.Client.PutAsync(new PutRequest { Key = s.K("k"), Value = value });
+            }
+        }));
+
+        var revisions = new List<long>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (revisions.Count < Puts && await call.ResponseStream.MoveNext(timeout.Token))
+        {
+            revisions.AddRange(call.ResponseStream.Current.Events.Select(e => e.Kv.ModRevision));
+        }
+
+        Assert.Equal(Enumerable.Range(1, Puts).Select(i => s.Rev(i)), revisions);
+    }
+
+    [Fact]
     public async Task EtcdctlWatchReplaysFromARevisionWithPrevKvAndWatchesAPrefix()
     {
         var s = await fixture.BeginAsync();
