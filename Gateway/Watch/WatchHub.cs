@@ -14,8 +14,9 @@ namespace EtcdOrleans.Gateway.Watch;
 /// by the missing revisions read from history, so no synced watcher ever sees a gap or a duplicate.
 /// <para>Watchers that start in the past (or fall behind because their client reads slowly) catch up from history on
 /// their own, then join the index of synced watchers under the hub's lock, exactly at the hub's revision.
-/// Single-key watchers are found by key; range watchers are grouped by range, and an event is matched against each
-/// distinct range once, so a thousand watchers of one prefix cost one comparison.</para>
+/// Single-key watchers are found by key, prefix watchers by the prefixes of the event's key (one lookup per prefix
+/// length in use), so an event costs work in proportion to the watchers it concerns; other ranges are grouped by range
+/// and each distinct one is compared once.</para>
 /// </summary>
 internal sealed partial class WatchHub(IGrainFactory grains, ProposalBatcher proposals, ILogger<WatchHub> logger)
     : BackgroundService, IChangeObserver
@@ -28,6 +29,8 @@ internal sealed partial class WatchHub(IGrainFactory grains, ProposalBatcher pro
     private readonly Lock _lock = new();
     private readonly Dictionary<ByteString, List<Watcher>> _byKey = [];
     private readonly Dictionary<(ByteString Key, ByteString End), List<Watcher>> _byRange = [];
+    private readonly Dictionary<ByteString, List<Watcher>> _byPrefix = [];
+    private readonly SortedDictionary<int, int> _prefixLengths = [];
     private readonly HashSet<WatchStreamSession> _progressWaiting = [];
     private readonly TaskCompletionSource _initialized = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _through;
@@ -263,7 +266,7 @@ internal sealed partial class WatchHub(IGrainFactory grains, ProposalBatcher pro
 
         lock (_lock)
         {
-            if (_byKey.Count == 0 && _byRange.Count == 0)
+            if (_byKey.Count == 0 && _byRange.Count == 0 && _byPrefix.Count == 0)
             {
                 // Owed to nobody: watchers that start in the gap read it from history themselves.
                 _through = Math.Max(_through, revision);
@@ -369,6 +372,23 @@ internal sealed partial class WatchHub(IGrainFactory grains, ProposalBatcher pro
                 }
             }
 
+            foreach (var e in all)
+            {
+                var key = e.Kv.Key.Memory;
+                foreach (var length in _prefixLengths.Keys)
+                {
+                    if (length > key.Length)
+                    {
+                        break;
+                    }
+
+                    if (_byPrefix.TryGetValue(UnsafeByteOperations.UnsafeWrap(key[..length]), out var prefixed))
+                    {
+                        concerned.UnionWith(prefixed);
+                    }
+                }
+            }
+
             foreach (var ((start, end), watchers) in _byRange)
             {
                 foreach (var e in all)
@@ -464,7 +484,7 @@ internal sealed partial class WatchHub(IGrainFactory grains, ProposalBatcher pro
         List<Watcher> compacted;
         lock (_lock)
         {
-            compacted = _byKey.Values.Concat(_byRange.Values).SelectMany(w => w).Where(w => w.Next < compactRevision).ToList();
+            compacted = _byKey.Values.Concat(_byRange.Values).Concat(_byPrefix.Values).SelectMany(w => w).Where(w => w.Next < compactRevision).ToList();
             foreach (var watcher in compacted)
             {
                 watcher.Canceled = true;
@@ -508,6 +528,20 @@ internal sealed partial class WatchHub(IGrainFactory grains, ProposalBatcher pro
     private void AddToIndex(Watcher watcher)
     {
         watcher.Synced = true;
+        if (watcher.IsPrefix)
+        {
+            var prefix = Watcher.IndexKey(watcher.Key);
+            if (!_byPrefix.TryGetValue(prefix, out var prefixed))
+            {
+                prefixed = [];
+                _byPrefix[prefix] = prefixed;
+                _prefixLengths[prefix.Length] = _prefixLengths.GetValueOrDefault(prefix.Length) + 1;
+            }
+
+            prefixed.Add(watcher);
+            return;
+        }
+
         if (!watcher.IsSingleKey)
         {
             var range = RangeOf(watcher);
@@ -539,6 +573,21 @@ internal sealed partial class WatchHub(IGrainFactory grains, ProposalBatcher pro
         }
 
         watcher.Synced = false;
+        if (watcher.IsPrefix)
+        {
+            var prefix = Watcher.IndexKey(watcher.Key);
+            if (_byPrefix.TryGetValue(prefix, out var prefixed) && prefixed.Remove(watcher) && prefixed.Count == 0)
+            {
+                _byPrefix.Remove(prefix);
+                if (--_prefixLengths[prefix.Length] == 0)
+                {
+                    _prefixLengths.Remove(prefix.Length);
+                }
+            }
+
+            return;
+        }
+
         if (!watcher.IsSingleKey)
         {
             var range = RangeOf(watcher);

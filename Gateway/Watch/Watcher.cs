@@ -18,6 +18,7 @@ internal sealed class Watcher
         Id = id;
         Key = request.Key.ToByteArray();
         End = request.RangeEnd.ToByteArray();
+        IsPrefix = Key.Length > 0 && End.Length > 0 && End.AsSpan().SequenceEqual(PrefixEnd(Key));
         PrevKv = request.PrevKv;
         NoPut = request.Filters.Contains(WatchCreateRequest.Types.FilterType.Noput);
         NoDelete = request.Filters.Contains(WatchCreateRequest.Types.FilterType.Nodelete);
@@ -37,6 +38,9 @@ internal sealed class Watcher
     public byte[] End { get; }
 
     public bool IsSingleKey => End.Length == 0;
+
+    /// <summary>True when the range is every key with prefix <see cref="Key"/> (etcdctl's --prefix, Kubernetes' watches).</summary>
+    public bool IsPrefix { get; }
 
     public bool PrevKv { get; }
 
@@ -97,6 +101,22 @@ internal sealed class Watcher
         }
 
         return selected;
+    }
+
+    /// <summary>etcd's prefix end: the prefix with its last byte below 0xff incremented, the 0xff bytes after it dropped.</summary>
+    public static byte[] PrefixEnd(byte[] prefix)
+    {
+        for (var i = prefix.Length - 1; i >= 0; i--)
+        {
+            if (prefix[i] < 0xff)
+            {
+                var end = prefix[..(i + 1)];
+                end[i]++;
+                return end;
+            }
+        }
+
+        return [0];
     }
 
     /// <summary>The key-value's key as an index key.</summary>
