@@ -24,9 +24,12 @@ public sealed class LocalEtcdOrleans : IAsyncDisposable
     private ChildProcess? _gateway;
     private int _generation;
     private int _restarts;
+    private readonly IReadOnlyDictionary<string, string> _gatewaySettings;
 
-    public LocalEtcdOrleans()
+    /// <param name="gatewaySettings">Extra environment of the gateway (configuration, e.g. <c>EtcdOrleans__Gateway__...</c>).</param>
+    public LocalEtcdOrleans(IReadOnlyDictionary<string, string>? gatewaySettings = null)
     {
+        _gatewaySettings = gatewaySettings ?? new Dictionary<string, string>();
         (_siloDll, _gatewayDll) = LocateBuildOutputs();
         Directory = System.IO.Directory.CreateTempSubdirectory("etcdorleans-");
         DataDirectory = Directory.CreateSubdirectory("data").FullName;
@@ -46,9 +49,9 @@ public sealed class LocalEtcdOrleans : IAsyncDisposable
     public bool LostAPort => _silos.Append(_gateway).Any(p => p is not null && LoopbackPorts.IsAddressInUse(p.Output()));
 
     /// <summary>A new system, started (within <see cref="ReadyTimeout"/> per process): what every fault test begins with.</summary>
-    public static async Task<LocalEtcdOrleans> StartNewAsync()
+    public static async Task<LocalEtcdOrleans> StartNewAsync(IReadOnlyDictionary<string, string>? gatewaySettings = null)
     {
-        var system = new LocalEtcdOrleans();
+        var system = new LocalEtcdOrleans(gatewaySettings);
         try
         {
             using var start = new CancellationTokenSource(ReadyTimeout);
@@ -73,12 +76,13 @@ public sealed class LocalEtcdOrleans : IAsyncDisposable
             await WaitForListenerAsync(_ports[2 * i], cancellationToken);
         }
 
-        _gateway = StartDotnet("gateway", _gatewayDll, new Dictionary<string, string>
+        var gateway = new Dictionary<string, string>(_gatewaySettings)
         {
             ["EtcdOrleans__DataDirectory"] = DataDirectory,
             ["EtcdOrleans__ListenUrls"] = Endpoint,
             ["Logging__Console__TimestampFormat"] = "HH:mm:ss.fff ",
-        });
+        };
+        _gateway = StartDotnet("gateway", _gatewayDll, gateway);
         await TargetProbe.WaitUntilAnswersAsync(Endpoint, ReadyTimeout, StartFailure, cancellationToken);
     }
 
