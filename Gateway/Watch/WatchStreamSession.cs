@@ -188,7 +188,8 @@ internal sealed class WatchStreamSession(
                 await CancelAsync(request.CancelRequest.WatchId).ConfigureAwait(false);
                 break;
             case WatchRequest.RequestUnionOneofCase.ProgressRequest:
-                await ProgressAsync(cancellationToken).ConfigureAwait(false);
+                // RequestProgress: the hub answers once every watch of this stream is synced; the receive loop goes on.
+                hub.RequestProgress(this);
                 break;
         }
     }
@@ -274,13 +275,6 @@ internal sealed class WatchStreamSession(
         {
             watcher.WriteTurn.Release();
         }
-    }
-
-    /// <summary>RequestProgress: answered by the hub once every watch of this stream is synced; the receive loop goes on.</summary>
-    private Task ProgressAsync(CancellationToken cancellationToken)
-    {
-        hub.RequestProgress(this);
-        return Task.CompletedTask;
     }
 
     /// <summary>etcd's progress notifications: a synced watch that got no event for a whole interval is told the revision.</summary>

@@ -117,7 +117,6 @@ public sealed partial class RaftReplicaGrain
 
         var effect = resolution.Effect;
         var response = KvOutcome.Ok(ProtoMapper.Encode(resolution.Response!, Stamp), resolution.Response!.Revision);
-
         var proposed = _node.Propose(EffectCodec.Encode(effect));
         if (!proposed.IsAccepted)
         {
