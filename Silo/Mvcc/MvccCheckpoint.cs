@@ -18,8 +18,8 @@ public static class MvccCheckpoint
 
     private static ReadOnlySpan<byte> Magic => "EOMV"u8;
 
-    /// <summary>Writes a checkpoint of <paramref name="store"/> to <paramref name="stream"/> (left open).</summary>
-    public static void Write(MvccStore store, Stream stream)
+    /// <summary>Writes a checkpoint of <paramref name="store"/> (frozen by <see cref="MvccStore.Freeze"/>) to <paramref name="stream"/> (left open).</summary>
+    public static void Write(FrozenCheckpoint store, Stream stream)
     {
         using var crc = new Crc32CStream(stream);
         using (var writer = new BinaryWriter(crc, Encoding.UTF8, leaveOpen: true))
@@ -33,7 +33,7 @@ public static class MvccCheckpoint
                 WriteBytes(writer, store.OwnedRange.End);
             }
 
-            store.WriteCheckpointBody(writer);
+            store.WriteBody(writer);
             writer.Flush();
         }
 

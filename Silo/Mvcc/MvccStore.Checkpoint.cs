@@ -4,38 +4,33 @@ namespace EtcdOrleans.Mvcc;
 public sealed partial class MvccStore
 {
     /// <summary>Writes a checkpoint (see <see cref="MvccCheckpoint"/>).</summary>
-    public void WriteCheckpoint(Stream stream) => MvccCheckpoint.Write(this, stream);
+    public void WriteCheckpoint(Stream stream) => Freeze().WriteTo(stream);
 
     /// <summary>Reads a checkpoint (see <see cref="MvccCheckpoint"/>).</summary>
     public static MvccStore ReadCheckpoint(Stream stream) => MvccCheckpoint.Read(stream);
 
-    internal void WriteCheckpointBody(BinaryWriter writer)
+    /// <summary>
+    /// The store as it is now, for writing a checkpoint later on any thread while the store goes on changing: a copy
+    /// of each key's version list (key-values are immutable and shared) and of the lease table, in one pass without
+    /// sorting, so that a replica can take a snapshot of a large store without holding up its turn.
+    /// </summary>
+    public FrozenCheckpoint Freeze()
     {
-        writer.Write(CurrentRevision);
-        writer.Write(CompactedRevision);
-        writer.Write(_keys.Count);
+        var keys = new FrozenCheckpoint.FrozenKey[_keys.Count];
+        var k = 0;
         foreach (var index in _keys)
         {
-            MvccCheckpoint.WriteBytes(writer, index.Key);
-            writer.Write(index.Count);
-            for (var i = 0; i < index.Count; i++)
+            var versions = new KeyVersion[index.Count];
+            for (var i = 0; i < versions.Length; i++)
             {
-                var version = index[i];
-                writer.Write(version.Revision.Main);
-                writer.Write(version.Revision.Sub);
-                var kv = version.Value;
-                writer.Write(kv is not null);
-                if (kv is not null)
-                {
-                    writer.Write(kv.CreateRevision);
-                    writer.Write(kv.Version);
-                    writer.Write(kv.Lease);
-                    MvccCheckpoint.WriteBytes(writer, kv.Value);
-                }
+                versions[i] = index[i];
             }
+
+            keys[k++] = new FrozenCheckpoint.FrozenKey(index.Key, versions);
         }
 
-        WriteLeases(writer);
+        var leases = Leases.All.Select(l => (l.Id, l.Ttl)).ToArray();
+        return new FrozenCheckpoint(OwnedRange, CurrentRevision, CompactedRevision, keys, leases);
     }
 
     /// <summary>Reads a body of <paramref name="format"/> 1 (no lease table) or 2.</summary>

@@ -71,16 +71,6 @@ public sealed partial class MvccStore
         }
     }
 
-    private void WriteLeases(BinaryWriter writer)
-    {
-        writer.Write(Leases.Count);
-        foreach (var lease in Leases.All)
-        {
-            writer.Write(lease.Id);
-            writer.Write(lease.Ttl);
-        }
-    }
-
     private void ReadLeases(BinaryReader reader)
     {
         var count = reader.ReadInt32();

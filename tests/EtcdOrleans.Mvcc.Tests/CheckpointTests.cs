@@ -57,6 +57,30 @@ public sealed class CheckpointTests
     }
 
     [Fact]
+    public void AFrozenCheckpointIsTheStoreAsItWasWhenFrozenWhateverHappensAfter()
+    {
+        var (s, _) = Build(120, 3);
+        var before = RoundTrip(s.State);
+        var frozen = s.State.Freeze();
+
+        // Writes, deletes, a lease and a compaction after the freeze change the store but not the frozen checkpoint.
+        s.Ok(new LeaseGrantRequest(77, 60));
+        for (var i = 0; i < 40; i++)
+        {
+            s.Ok(i % 3 == 0 ? new DeleteRangeRequest(B("key/" + i)) : new PutRequest(B("key/" + i), B("after " + i)) { Lease = i % 4 == 0 ? 77 : 0 });
+        }
+
+        s.Ok(new CompactionRequest(s.Revision - 5));
+        using var stream = new MemoryStream(frozen.ToArray());
+        var thawed = MvccStore.ReadCheckpoint(stream);
+
+        Assert.NotEqual(before.Hash(), s.State.Hash());
+        Assert.Equal(before.Hash(), thawed.Hash());
+        Assert.Equal((before.CurrentRevision, before.CompactedRevision), (thawed.CurrentRevision, thawed.CompactedRevision));
+        Assert.Equal(before.Leases.All.Select(l => l.Id), thawed.Leases.All.Select(l => l.Id));
+    }
+
+    [Fact]
     public void RecoverFromCheckpointPlusLaterEffects()
     {
         var (s, effects) = Build(150, 2);
