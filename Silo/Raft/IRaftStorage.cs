@@ -6,8 +6,9 @@ public readonly record struct RaftInitialState(HardState HardState, ConfState Co
 /// <summary>
 /// The read-only view of the durable log that the core reads through (the shape of etcd-raft's Storage). The host
 /// writes to its implementation only between <see cref="RaftNode.GetReady"/> and <see cref="RaftNode.Advance"/>, after
-/// persisting; the core never writes. The log holds a snapshot at index <see cref="FirstIndex"/> - 1 followed by the
-/// entries <see cref="FirstIndex"/>..<see cref="LastIndex"/> (empty when LastIndex = FirstIndex - 1).
+/// persisting; the core never writes. The log holds the entries <see cref="FirstIndex"/>..<see cref="LastIndex"/>
+/// (empty when LastIndex = FirstIndex - 1) and a snapshot at index <see cref="FirstIndex"/> - 1 or later: a host may
+/// keep a tail of entries the snapshot covers, for followers a little behind (etcd-raft's CreateSnapshot and Compact).
 /// </summary>
 public interface IRaftStorage
 {
@@ -29,6 +30,6 @@ public interface IRaftStorage
     /// </summary>
     IReadOnlyList<Entry> Entries(ulong lo, ulong hi, ulong maxBytes);
 
-    /// <summary>The latest snapshot (its index is FirstIndex - 1), or <see cref="Raft.Snapshot.Empty"/>.</summary>
+    /// <summary>The latest snapshot (its index is at least FirstIndex - 1), or <see cref="Raft.Snapshot.Empty"/>.</summary>
     Snapshot Snapshot { get; }
 }

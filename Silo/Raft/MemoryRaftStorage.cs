@@ -6,7 +6,8 @@ namespace EtcdOrleans.Raft;
 /// </summary>
 public sealed class MemoryRaftStorage : IRaftStorage
 {
-    // _entries[0] is a placeholder standing for the snapshot: its index and term are the snapshot's.
+    // _entries[0] is a placeholder for the entry before the first one kept: the snapshot's, or one after it (the tail kept
+    // for followers, see CreateSnapshot).
     private readonly List<Entry> _entries = [];
     private HardState _hardState;
     private Snapshot _snapshot;
@@ -137,23 +138,55 @@ public sealed class MemoryRaftStorage : IRaftStorage
     /// </summary>
     public Snapshot Compact(ulong appliedIndex, ConfState confState, ReadOnlyMemory<byte> data)
     {
+        var snapshot = CreateSnapshot(appliedIndex, confState, data);
+        CompactTo(snapshot.Metadata.Index);
+        return snapshot;
+    }
+
+    /// <summary>
+    /// Records a snapshot at <paramref name="appliedIndex"/> (which the host has applied) holding the state machine's
+    /// <paramref name="data"/> and the configuration as of that index, keeping every entry (etcd-raft's CreateSnapshot):
+    /// a follower a little behind still catches up from the entries, and <see cref="CompactTo"/> drops them later.
+    /// Returns the new snapshot; does nothing and returns the current one when the index is not past it.
+    /// </summary>
+    public Snapshot CreateSnapshot(ulong appliedIndex, ConfState confState, ReadOnlyMemory<byte> data)
+    {
         ArgumentNullException.ThrowIfNull(confState);
-        var offset = _entries[0].Index;
-        if (appliedIndex <= offset)
+        if (appliedIndex <= _snapshot.Metadata.Index)
         {
             return _snapshot;
         }
 
         if (appliedIndex > LastIndex)
         {
-            throw new ArgumentOutOfRangeException(nameof(appliedIndex), $"compact {appliedIndex} beyond last index {LastIndex}");
+            throw new ArgumentOutOfRangeException(nameof(appliedIndex), $"snapshot at {appliedIndex} beyond last index {LastIndex}");
         }
 
-        var term = Term(appliedIndex);
-        _snapshot = new Snapshot(new SnapshotMetadata(appliedIndex, term, confState), data);
-        _entries.RemoveRange(0, (int)(appliedIndex - offset));
-        _entries[0] = Placeholder(appliedIndex, term);
+        _snapshot = new Snapshot(new SnapshotMetadata(appliedIndex, Term(appliedIndex), confState), data);
         return _snapshot;
+    }
+
+    /// <summary>
+    /// Discards the entries up to and including <paramref name="index"/>, which must be at most the snapshot's index
+    /// (a replica behind the first index left catches up from the snapshot). Does nothing when the index is not past
+    /// the first index.
+    /// </summary>
+    public void CompactTo(ulong index)
+    {
+        var offset = _entries[0].Index;
+        if (index <= offset)
+        {
+            return;
+        }
+
+        if (index > _snapshot.Metadata.Index)
+        {
+            throw new ArgumentOutOfRangeException(nameof(index), $"compact to {index} beyond the snapshot at {_snapshot.Metadata.Index}");
+        }
+
+        var term = Term(index);
+        _entries.RemoveRange(0, (int)(index - offset));
+        _entries[0] = Placeholder(index, term);
     }
 
     internal static int LimitBySize(IReadOnlyList<Entry> entries, int start, int count, ulong maxBytes)

@@ -14,8 +14,9 @@ internal sealed class RaftLog
     {
         _storage = storage;
         _unstable = new UnstableLog(storage.LastIndex + 1);
-        Committed = storage.FirstIndex - 1;
-        Applied = storage.FirstIndex - 1;
+        // The state machine restarts from the snapshot, which may cover a tail of entries the host kept.
+        Committed = Math.Max(storage.FirstIndex - 1, storage.Snapshot.Metadata.Index);
+        Applied = Committed;
     }
 
     public ulong Committed { get; private set; }

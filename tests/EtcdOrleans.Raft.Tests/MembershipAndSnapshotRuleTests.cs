@@ -161,4 +161,51 @@ public sealed class MembershipAndSnapshotRuleTests
         Assert.Equal(2UL, restarted.Applied);
         Assert.Equal([1UL, 2, 3], restarted.ConfState.Voters);
     }
+
+    [Fact]
+    public void Snapshot_WithAKeptTail_AFollowerBehindTheSnapshotButNotTheTailCatchesUpByEntries()
+    {
+        var cluster = new ManualCluster(3);
+        cluster.Elect(1);
+        cluster.Deliver();
+        for (var i = 0; i < 10; i++)
+        {
+            cluster[1].Propose(B($"e{i}"));
+            cluster.Deliver(m => i >= 6 && (m.To == 3 || m.From == 3));
+        }
+
+        var storage = cluster.Storage(1);
+        var snapshot = storage.CreateSnapshot(cluster[1].Applied, cluster[1].ConfState, B("state-machine@11"));
+        storage.CompactTo(snapshot.Metadata.Index - 5);
+        Assert.Equal((11UL, 7UL), (snapshot.Metadata.Index, cluster[1].FirstIndex));
+        Assert.Throws<ArgumentOutOfRangeException>(() => storage.CompactTo(12));
+
+        cluster[1].Propose(B("after"));
+        cluster.TickAll(5);
+
+        Assert.False(cluster.InstalledSnapshots.TryGetValue(3, out var installed) && installed.Count > 0);
+        Assert.Equal(cluster[1].LastIndex, cluster[3].LastIndex);
+        Assert.Equal(cluster[1].Commit, cluster[3].Commit);
+    }
+
+    [Fact]
+    public void Snapshot_RestartOverAKeptTail_StartsAppliedAtTheSnapshot()
+    {
+        var cluster = new ManualCluster(3);
+        cluster.Elect(1);
+        cluster.Deliver();
+        for (var i = 0; i < 4; i++)
+        {
+            cluster[1].Propose(B($"e{i}"));
+            cluster.Deliver();
+        }
+
+        var storage = cluster.Storage(2);
+        storage.CreateSnapshot(cluster[2].Applied, cluster[2].ConfState, B("sm"));
+        storage.CompactTo(2);
+        var restarted = cluster.Restart(2);
+
+        Assert.Equal(3UL, restarted.FirstIndex);
+        Assert.Equal(5UL, restarted.Applied);
+    }
 }

@@ -31,6 +31,9 @@ internal sealed record SimulationOptions
     /// <summary>The host compacts its log once this many entries are applied past the snapshot; 0 = never.</summary>
     public int CompactEvery { get; init; }
 
+    /// <summary>Entries the host keeps below its snapshot when it compacts (etcd's SnapshotCatchUpEntries).</summary>
+    public int CompactKeep { get; init; }
+
     public ulong MaxSizePerMsg { get; init; } = 1024 * 1024;
 
     public int MaxInflightMsgs { get; init; } = 256;
@@ -55,6 +58,7 @@ internal sealed record SimulationOptions
             MaxSizePerMsg = random.Next(2) == 0 ? 1024UL * 1024 : 256UL,
             MaxInflightMsgs = random.Next(2) == 0 ? 256 : 1 + random.Next(4),
             MaxUncommittedEntriesSize = random.Next(2) == 0 ? 2048UL : 8192UL,
+            CompactKeep = random.Next(3) switch { 0 => 0, 1 => 3, _ => random.Next(40) },
         };
     }
 }

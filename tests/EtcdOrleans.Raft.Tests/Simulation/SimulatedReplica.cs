@@ -158,16 +158,19 @@ internal sealed class SimulatedReplica
     private void MaybeCompact(RaftNode node)
     {
         var every = _sim.Options.CompactEvery;
-        if (every > 0 && AppliedIndex >= Storage.FirstIndex - 1 + (ulong)every)
+        if (every > 0 && AppliedIndex >= Storage.Snapshot.Metadata.Index + (ulong)every)
         {
             var data = new byte[16];
             BinaryPrimitives.WriteUInt64BigEndian(data, AppliedIndex);
             BinaryPrimitives.WriteUInt64BigEndian(data.AsSpan(8), AppliedHash);
-            Storage.Compact(AppliedIndex, node.ConfState, data);
+            // Like etcd: snapshot at the applied index, keep a tail of entries for followers a little behind.
+            var keep = (ulong)_sim.Options.CompactKeep;
+            Storage.CreateSnapshot(AppliedIndex, node.ConfState, data);
+            Storage.CompactTo(AppliedIndex > keep ? AppliedIndex - keep : 0);
             _sim.Coverage.Compactions++;
             if (_sim.Tracing)
             {
-                _sim.Trace($"n{Id} compacts to {AppliedIndex}");
+                _sim.Trace($"n{Id} snapshots at {AppliedIndex}, compacts to {Storage.FirstIndex - 1}");
             }
         }
     }
