@@ -30,7 +30,22 @@ public interface IRaftReplicaGrain : IGrainWithIntegerKey
     /// <summary>The replica's view of the group, for headers, Status and tests.</summary>
     [AlwaysInterleave, Alias("status")]
     Task<ReplicaStatus> GetStatusAsync();
+
+    /// <summary>
+    /// A hash of this replica's applied key space, every retained revision included (the ground of etcd's HashKV):
+    /// replicas that applied the same log have the same hash, however each got its state (entries or a snapshot).
+    /// </summary>
+    [AlwaysInterleave, Alias("hash-applied")]
+    Task<AppliedHash> HashAppliedAsync();
 }
+
+/// <summary>The hash of a replica's applied state at <see cref="AppliedIndex"/> (revision <see cref="Revision"/>).</summary>
+[GenerateSerializer, Immutable, Alias("etcd.applied-hash")]
+public sealed record AppliedHash(
+    [property: Id(0)] ulong AppliedIndex,
+    [property: Id(1)] long Revision,
+    [property: Id(2)] long CompactRevision,
+    [property: Id(3)] uint Hash);
 
 /// <summary>The answer to a batch of proposals: one outcome per command, or <see cref="KvError.NotLeader"/> for all.</summary>
 [GenerateSerializer, Immutable, Alias("etcd.propose-reply")]
@@ -48,7 +63,10 @@ public sealed record ReadBarrier(
     [property: Id(3)] ulong LeaderHint,
     [property: Id(4)] ulong Term);
 
-/// <summary>What one replica knows of the group.</summary>
+/// <summary>
+/// What one replica knows of the group, and how far its log reaches: entries <see cref="FirstIndex"/>.. in memory, its
+/// latest snapshot, and the snapshots it installed from a leader since it was activated.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("etcd.replica-status")]
 public sealed record ReplicaStatus(
     [property: Id(0)] ulong ReplicaId,
@@ -59,4 +77,7 @@ public sealed record ReplicaStatus(
     [property: Id(5)] long Revision,
     [property: Id(6)] long CompactRevision,
     [property: Id(7)] ulong ClusterId,
-    [property: Id(8)] string Silo);
+    [property: Id(8)] string Silo,
+    [property: Id(9)] ulong FirstIndex,
+    [property: Id(10)] ulong SnapshotIndex,
+    [property: Id(11)] long SnapshotsInstalled);

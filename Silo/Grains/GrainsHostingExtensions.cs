@@ -15,6 +15,7 @@ public static class GrainsHostingExtensions
     {
         silo.Services.AddOptions<EtcdOrleansSettings>().Bind(configuration.GetSection(EtcdOrleansSettings.SectionName));
         silo.Services.AddOptions<RaftTimingOptions>().Bind(configuration.GetSection(EtcdOrleansSettings.SectionName + ":Raft"));
+        silo.Services.AddOptions<RaftSnapshotOptions>().Bind(configuration.GetSection(EtcdOrleansSettings.SectionName + ":Snapshots"));
         silo.Services.AddSingleton(sp => new LeaderRouter(sp.GetRequiredService<IGrainFactory>(), sp.GetRequiredService<IOptions<EtcdOrleansSettings>>().Value.Replicas));
         silo.Services.AddPlacementDirector<ReplicaPlacement, ReplicaPlacementDirector>();
         silo.Services.AddHostedService<ReplicaKeeper>();

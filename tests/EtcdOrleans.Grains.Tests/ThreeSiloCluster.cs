@@ -11,9 +11,9 @@ namespace EtcdOrleans.Grains.Tests;
 
 /// <summary>
 /// An in-process Orleans cluster of three silos hosting the EtcdOrleans grains, with a fresh data directory.
-/// Shared by the tests of one class; tests use their own key prefixes.
+/// Shared by the tests of one class; tests use their own key prefixes. A subclass may add silo settings.
 /// </summary>
-public sealed class ThreeSiloCluster : IAsyncLifetime
+public class ThreeSiloCluster : IAsyncLifetime
 {
     public const int Replicas = 3;
 
@@ -28,6 +28,12 @@ public sealed class ThreeSiloCluster : IAsyncLifetime
 
     public TestCluster Cluster { get; private set; } = null!;
 
+    /// <summary>Where the silos keep their replicas' logs and the range grains' checkpoints.</summary>
+    public string DataDirectory => _dataDirectory;
+
+    /// <summary>Settings (configuration keys with ':') every silo gets besides the defaults.</summary>
+    protected virtual IReadOnlyDictionary<string, string> SiloSettings { get; } = new Dictionary<string, string>();
+
     public KvTestClient Kv { get; private set; } = null!;
 
     public async Task InitializeAsync()
@@ -37,6 +43,11 @@ public sealed class ThreeSiloCluster : IAsyncLifetime
         builder.Properties[EtcdOrleansSettings.SectionName + ":Replicas"] = Replicas.ToString(System.Globalization.CultureInfo.InvariantCulture);
         builder.Properties[EtcdOrleansSettings.SectionName + ":Ranges"] = "4";
         builder.Properties[LinksProperty] = _linksKey;
+        foreach (var (key, value) in SiloSettings)
+        {
+            builder.Properties[key] = value;
+        }
+
         _ = Links;
         // Membership in a shared directory, as the real silos keep it: no silo is special, any one may be killed.
         builder.Options.UseTestClusterMembership = false;

@@ -50,7 +50,7 @@ public sealed partial class MvccRangeGrain(
     {
         if (_appliedIndex > _checkpointedIndex)
         {
-            await _checkpoint.SaveAsync(_store, _appliedIndex, cancellationToken);
+            await _checkpoint.SaveAsync(_store.Freeze(), _appliedIndex, cancellationToken);
         }
     }
 
@@ -74,8 +74,9 @@ public sealed partial class MvccRangeGrain(
         (_sourceReplica, _sourceTerm) = (batch.SourceReplica, batch.SourceTerm);
         if (_appliedIndex - _checkpointedIndex >= CheckpointEveryEntries)
         {
-            await _checkpoint.SaveAsync(_store, _appliedIndex, CancellationToken.None);
-            _checkpointedIndex = _appliedIndex;
+            var index = _appliedIndex;
+            await _checkpoint.SaveAsync(_store.Freeze(), index, CancellationToken.None);
+            _checkpointedIndex = index;
         }
     }
 
@@ -220,11 +221,18 @@ public sealed partial class MvccRangeGrain(
     {
         var source = GrainFactory.GetGrain<IRaftPeerGrain>((long)sourceReplica);
         var log = await source.ReadAppliedAsync(_appliedIndex + 1, CatchUpPage);
-        if (log.Checkpoint is not null)
+        if (log.SnapshotIndex != 0)
         {
-            using var stream = new MemoryStream(log.Checkpoint, writable: false);
+            // The entries were compacted away: take this range's part of the replica's snapshot that replaced them.
+            var checkpoint = await SnapshotReader.ReadAsync(source, log.SnapshotIndex);
+            if (checkpoint is null || log.SnapshotIndex <= _appliedIndex)
+            {
+                return;
+            }
+
+            using var stream = new MemoryStream(checkpoint, writable: false);
             _store = MvccStore.ReadCheckpoint(stream).CloneRange(_store.OwnedRange);
-            _appliedIndex = log.FirstIndex - 1;
+            _appliedIndex = log.SnapshotIndex;
             LogCaughtUpFromSnapshot(this.GetPrimaryKeyLong(), _appliedIndex);
             return;
         }

@@ -1,11 +1,12 @@
 using System.Buffers.Binary;
 using EtcdOrleans.Mvcc;
+using EtcdOrleans.ReplicaLog;
 
 namespace EtcdOrleans.Grains.Ranges;
 
 /// <summary>
 /// A range grain's checkpoint on disk: the applied log index (8 bytes, little-endian) followed by the MVCC store's
-/// own checksummed checkpoint. Written to a temporary file, flushed to disk and renamed, so a crash leaves the old one.
+/// own checksummed checkpoint, replaced with <see cref="DurableFile"/> so that a crash leaves the old one or the new one.
 /// </summary>
 internal sealed class RangeCheckpointFile(string directory)
 {
@@ -30,24 +31,14 @@ internal sealed class RangeCheckpointFile(string directory)
         return (store, appliedIndex);
     }
 
-    public async Task SaveAsync(MvccStore store, ulong appliedIndex, CancellationToken cancellationToken)
-    {
-        // Serialize synchronously, before any await: the store must not change while it is being written.
-        var body = new MemoryStream();
-        store.WriteCheckpoint(body);
-        body.Position = 0;
-        Directory.CreateDirectory(directory);
-        var temporary = CheckpointPath + ".tmp";
-        await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
+    /// <summary>Writes <paramref name="store"/> (serialized on the thread pool) as the checkpoint at <paramref name="appliedIndex"/>.</summary>
+    public Task SaveAsync(FrozenCheckpoint store, ulong appliedIndex, CancellationToken cancellationToken) =>
+        DurableFile.ReplaceAsync(CheckpointPath, async (file, token) =>
         {
+            var body = await Task.Run(store.ToArray, token);
             var header = new byte[8];
             BinaryPrimitives.WriteUInt64LittleEndian(header, appliedIndex);
-            await file.WriteAsync(header, cancellationToken);
-            await body.CopyToAsync(file, cancellationToken);
-            await file.FlushAsync(cancellationToken);
-            file.Flush(flushToDisk: true);
-        }
-
-        File.Move(temporary, CheckpointPath, overwrite: true);
-    }
+            await file.WriteAsync(header, token);
+            await file.WriteAsync(body, token);
+        }, cancellationToken);
 }

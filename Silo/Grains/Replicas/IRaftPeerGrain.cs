@@ -19,12 +19,28 @@ public interface IRaftPeerGrain : IGrainWithIntegerKey
     /// </summary>
     [AlwaysInterleave, Alias("read-applied")]
     Task<AppliedLog> ReadAppliedAsync(ulong fromIndex, int maxEntries);
+
+    /// <summary>
+    /// At most <paramref name="maxBytes"/> of this replica's snapshot at <paramref name="index"/> from
+    /// <paramref name="offset"/> on, or null when its snapshot is no longer (or not yet) the one at that index. How a
+    /// follower sent an InstallSnapshot (which carries only the metadata) and a range grain behind the log take a
+    /// snapshot of any size: in bounded pieces, each well within one message.
+    /// </summary>
+    [AlwaysInterleave, Alias("read-snapshot")]
+    Task<SnapshotPiece?> ReadSnapshotAsync(ulong index, long offset, int maxBytes);
 }
+
+/// <summary>A piece of a snapshot's data: <see cref="Data"/> starts at the requested offset of <see cref="TotalBytes"/>.</summary>
+[GenerateSerializer, Immutable, Alias("etcd.snapshot-piece")]
+public sealed record SnapshotPiece(
+    [property: Id(0)] long TotalBytes,
+    [property: Id(1)] byte[] Data);
 
 /// <summary>
 /// Applied log entries <see cref="FirstIndex"/>..<see cref="LastIndex"/> with their encoded effects in order
-/// (entries without an effect are skipped), and the revision after them. When <see cref="Checkpoint"/> is set the
-/// requested entries were compacted: it is the applied state at <see cref="FirstIndex"/> - 1 and there are no effects.
+/// (entries without an effect are skipped), and the revision after them. When <see cref="SnapshotIndex"/> is set the
+/// requested entries were compacted: the replica's snapshot at that index (<see cref="FirstIndex"/> - 1), to be read
+/// with <see cref="IRaftPeerGrain.ReadSnapshotAsync"/>, replaces them, and there are no effects.
 /// <see cref="LastIndex"/> &lt; <see cref="FirstIndex"/> means nothing new.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("etcd.applied-log")]
@@ -33,4 +49,4 @@ public sealed record AppliedLog(
     [property: Id(1)] ulong LastIndex,
     [property: Id(2)] long Revision,
     [property: Id(3)] byte[][] Effects,
-    [property: Id(4)] byte[]? Checkpoint);
+    [property: Id(4)] ulong SnapshotIndex);

@@ -88,9 +88,7 @@ public sealed partial class RaftReplicaGrain
 
         if (ready.Snapshot is { } snapshot)
         {
-            await _log.SaveSnapshotAsync(snapshot);
-            _storage.ApplySnapshot(snapshot);
-            RestoreFromSnapshot(snapshot);
+            await InstallSnapshotAsync(snapshot);
         }
 
         if (ready.Entries.Count > 0 || ready.MustSync)
@@ -118,6 +116,7 @@ public sealed partial class RaftReplicaGrain
         if (ready.CommittedEntries.Count > 0)
         {
             Apply(ready.CommittedEntries);
+            MaybeSnapshot();
         }
 
         _node.Advance(ready);
@@ -143,7 +142,7 @@ public sealed partial class RaftReplicaGrain
                 continue;
             }
 
-            foreach (var call in RaftMessageCodec.EncodeCalls(group.ToList()))
+            foreach (var call in RaftMessageCodec.EncodeCalls(group.Select(WithoutSnapshotData).ToList()))
             {
                 try
                 {
@@ -210,6 +209,7 @@ public sealed partial class RaftReplicaGrain
             }
 
             _appliedIndex = entry.Index;
+            _bytesSinceSnapshot += entry.Data.Length;
         }
 
         if (leading)

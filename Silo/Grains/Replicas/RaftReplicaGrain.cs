@@ -25,6 +25,7 @@ namespace EtcdOrleans.Grains.Replicas;
 public sealed partial class RaftReplicaGrain(
     IOptions<EtcdOrleansSettings> settings,
     IOptions<RaftTimingOptions> timing,
+    IOptions<RaftSnapshotOptions> snapshots,
     ILocalSiloDetails silo,
     ReplicaLinks links,
     ReplicaHealth health,
@@ -68,7 +69,7 @@ public sealed partial class RaftReplicaGrain(
         }
 
         var directory = Path.Combine(settings.Value.DataDirectory, "replicas", _id.ToString(CultureInfo.InvariantCulture));
-        _log = new FileReplicaLogStore(new FileReplicaLogOptions(directory));
+        _log = new FileReplicaLogStore(new FileReplicaLogOptions(directory) { SegmentSizeBytes = snapshots.Value.LogSegmentBytes });
         var recovered = await _log.OpenAsync(cancellationToken);
 
         var voters = Enumerable.Range(1, replicas).Select(i => (ulong)i).ToArray();
@@ -136,7 +137,10 @@ public sealed partial class RaftReplicaGrain(
 
         foreach (var message in RaftMessageCodec.Decode(messages))
         {
-            _node.Step(message);
+            if (!PullsSnapshot(message))
+            {
+                _node.Step(message);
+            }
         }
 
         Kick();
@@ -144,20 +148,24 @@ public sealed partial class RaftReplicaGrain(
     }
 
     public Task<ReplicaStatus> GetStatusAsync() => Task.FromResult(new ReplicaStatus(
-        _id, _node.Leader, _node.Term, _node.Commit, _appliedIndex, _appliedRevision, _state.CompactedRevision, ClusterId, silo.SiloAddress.ToString()));
+        _id, _node.Leader, _node.Term, _node.Commit, _appliedIndex, _appliedRevision, _state.CompactedRevision, ClusterId, silo.SiloAddress.ToString(),
+        _storage.FirstIndex, _storage.Snapshot.Metadata.Index, _snapshotsInstalled));
+
+    public Task<AppliedHash> HashAppliedAsync() =>
+        Task.FromResult(new AppliedHash(_appliedIndex, _state.CurrentRevision, _state.CompactedRevision, _state.Hash()));
 
     public Task<AppliedLog> ReadAppliedAsync(ulong fromIndex, int maxEntries)
     {
         if (fromIndex < _storage.FirstIndex)
         {
-            var snapshot = _storage.Snapshot;
-            return Task.FromResult(new AppliedLog(snapshot.Metadata.Index + 1, snapshot.Metadata.Index, 0, [], snapshot.Data.ToArray()));
+            var snapshot = _storage.Snapshot.Metadata.Index;
+            return Task.FromResult(new AppliedLog(snapshot + 1, snapshot, 0, [], snapshot));
         }
 
         var last = Math.Min(_appliedIndex, fromIndex + (ulong)maxEntries - 1);
         if (last < fromIndex)
         {
-            return Task.FromResult(new AppliedLog(fromIndex, fromIndex - 1, 0, [], null));
+            return Task.FromResult(new AppliedLog(fromIndex, fromIndex - 1, 0, [], 0));
         }
 
         var effects = new List<byte[]>();
@@ -174,7 +182,7 @@ public sealed partial class RaftReplicaGrain(
             }
         }
 
-        return Task.FromResult(new AppliedLog(fromIndex, last, revision, effects.ToArray(), null));
+        return Task.FromResult(new AppliedLog(fromIndex, last, revision, effects.ToArray(), 0));
     }
 
     private void RestoreFromSnapshot(Snapshot snapshot)

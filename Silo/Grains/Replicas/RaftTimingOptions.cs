@@ -11,7 +11,4 @@ public sealed class RaftTimingOptions
     public int HeartbeatTicks { get; set; } = 1;
 
     public int ElectionTicks { get; set; } = 10;
-
-    /// <summary>How long a proposal or read barrier may wait before it fails with "request timed out" (etcd: 5 s + 2 election timeouts).</summary>
-    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(7);
 }
