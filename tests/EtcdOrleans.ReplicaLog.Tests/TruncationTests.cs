@@ -155,6 +155,73 @@ public sealed class TruncationTests
     }
 
     [Fact]
+    public async Task A_crash_at_any_step_of_snapshot_and_compaction_recovers_a_consistent_log()
+    {
+        using var dir = new TestDirectory();
+        var entries = MakeEntries(1, 100, term: 2, size: 150);
+        var hardState = new HardState(2, 1, 90);
+        var snapshot = new Snapshot(new SnapshotMetadata(70, 2, new ConfState([1, 2, 3], [])), new byte[] { 70, 7 });
+        var (store, _) = await FileReplicaLogStore.OpenAsync(dir.Options(SmallSegments));
+        var states = new List<(string Step, Dictionary<string, byte[]> Files)>();
+        await using (store)
+        {
+            await store.SaveAsync(hardState, entries[..1]);
+            await SaveOneByOneAsync(store, entries[1..]);
+            states.Add(("before the snapshot", Files(dir)));
+
+            // The snapshot file written to its temporary name, not yet renamed.
+            var beforeRename = Files(dir);
+            beforeRename[SnapshotFile.TempFileName] = [1, 2, 3];
+            states.Add(("snapshot.tmp left behind", beforeRename));
+
+            await store.SaveSnapshotAsync(snapshot);
+            states.Add(("snapshot saved", Files(dir)));
+            var segments = dir.Segments().Select(System.IO.Path.GetFileName).ToArray();
+            await store.CompactAsync(70);
+            var deleted = segments.Except(dir.Segments().Select(System.IO.Path.GetFileName)).ToArray();
+            Assert.True(deleted.Length >= 2);
+
+            // Compaction deletes the oldest segments one at a time: a crash may come after any of them.
+            for (var k = 1; k <= deleted.Length; k++)
+            {
+                var partial = new Dictionary<string, byte[]>(states[2].Files);
+                foreach (var name in deleted[..k])
+                {
+                    partial.Remove(name!);
+                }
+
+                states.Add(($"{k} of {deleted.Length} segments deleted", partial));
+            }
+        }
+
+        foreach (var (step, files) in states)
+        {
+            using var copy = new TestDirectory();
+            foreach (var (name, bytes) in files)
+            {
+                await File.WriteAllBytesAsync(System.IO.Path.Combine(copy.Path, name), bytes);
+            }
+
+            var (reopened, recovery) = await FileReplicaLogStore.OpenAsync(copy.Options(SmallSegments));
+            await using (reopened)
+            {
+                var snapshotted = recovery.Snapshot.Metadata.Index == 70;
+                Assert.True(snapshotted || recovery.Snapshot.IsEmpty, step);
+                Assert.Equal(hardState, recovery.HardState);
+                AssertSameEntries(entries[(snapshotted ? 70 : 0)..], recovery.Entries);
+                if (snapshotted)
+                {
+                    Assert.Equal(snapshot.Data.ToArray(), recovery.Snapshot.Data.ToArray());
+                }
+            }
+        }
+    }
+
+    private static Dictionary<string, byte[]> Files(TestDirectory dir) =>
+        Directory.GetFiles(dir.Path).Where(f => !f.EndsWith("LOCK", StringComparison.Ordinal))
+            .ToDictionary(f => System.IO.Path.GetFileName(f)!, File.ReadAllBytes);
+
+    [Fact]
     public async Task After_a_snapshot_beyond_the_log_compaction_never_revives_stale_entries()
     {
         using var dir = new TestDirectory();
