@@ -71,7 +71,21 @@ public sealed partial class RaftReplicaGrain(
         var directory = Path.Combine(settings.Value.DataDirectory, "replicas", _id.ToString(CultureInfo.InvariantCulture));
         _log = new FileReplicaLogStore(new FileReplicaLogOptions(directory) { SegmentSizeBytes = snapshots.Value.LogSegmentBytes });
         var recovered = await _log.OpenAsync(cancellationToken);
+        try
+        {
+            StartFrom(recovered, replicas);
+        }
+        catch
+        {
+            // Let the next activation open the store again (it holds the directory's lock).
+            await _log.DisposeAsync();
+            throw;
+        }
+    }
 
+    /// <summary>Loads what the store recovered into the core, and starts ticking.</summary>
+    private void StartFrom(ReplicaLogRecovery recovered, int replicas)
+    {
         var voters = Enumerable.Range(1, replicas).Select(i => (ulong)i).ToArray();
         _storage = recovered.Snapshot.IsEmpty ? new MemoryRaftStorage(new ConfState(voters, [])) : new MemoryRaftStorage();
         if (!recovered.Snapshot.IsEmpty)
@@ -81,7 +95,11 @@ public sealed partial class RaftReplicaGrain(
         }
 
         _storage.Append(recovered.Entries);
-        _storage.SetHardState(recovered.HardState);
+
+        // A commit index is saved only along with entries or a vote, so the stored one may lag; a snapshot holds only
+        // applied, hence committed, entries.
+        var hardState = recovered.HardState;
+        _storage.SetHardState(hardState with { Commit = Math.Max(hardState.Commit, recovered.Snapshot.Metadata.Index) });
         _confState = _storage.Snapshot.Metadata.ConfState;
 
         foreach (var peer in voters.Where(v => v != _id))
@@ -106,7 +124,7 @@ public sealed partial class RaftReplicaGrain(
             Interleave = true,
             KeepAlive = true,
         });
-        LogActivated(_id, recovered.HardState.Term, recovered.LastIndex, recovered.HardState.Commit);
+        LogActivated(_id, recovered.HardState.Term, recovered.LastIndex, recovered.HardState.Commit, recovered.Snapshot.Metadata.Index);
         Kick();
     }
 
@@ -205,8 +223,8 @@ public sealed partial class RaftReplicaGrain(
         return peer;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} activated: term {Term}, last index {LastIndex}, commit {Commit}")]
-    private partial void LogActivated(ulong replica, ulong term, ulong lastIndex, ulong commit);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} activated: term {Term}, last index {LastIndex}, commit {Commit}, snapshot {SnapshotIndex}")]
+    private partial void LogActivated(ulong replica, ulong term, ulong lastIndex, ulong commit, ulong snapshotIndex);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} is now {Role} in term {Term} (leader {Leader})")]
     private partial void LogRoleChanged(ulong replica, RaftRole role, ulong term, ulong leader);

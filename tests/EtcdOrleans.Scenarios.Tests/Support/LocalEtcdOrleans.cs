@@ -25,11 +25,14 @@ public sealed class LocalEtcdOrleans : IAsyncDisposable
     private int _generation;
     private int _restarts;
     private readonly IReadOnlyDictionary<string, string> _gatewaySettings;
+    private readonly IReadOnlyDictionary<string, string> _siloSettings;
 
     /// <param name="gatewaySettings">Extra environment of the gateway (configuration, e.g. <c>EtcdOrleans__Gateway__...</c>).</param>
-    public LocalEtcdOrleans(IReadOnlyDictionary<string, string>? gatewaySettings = null)
+    /// <param name="siloSettings">Extra environment of every silo (e.g. <c>EtcdOrleans__Snapshots__...</c>).</param>
+    public LocalEtcdOrleans(IReadOnlyDictionary<string, string>? gatewaySettings = null, IReadOnlyDictionary<string, string>? siloSettings = null)
     {
         _gatewaySettings = gatewaySettings ?? new Dictionary<string, string>();
+        _siloSettings = siloSettings ?? new Dictionary<string, string>();
         (_siloDll, _gatewayDll) = LocateBuildOutputs();
         Directory = System.IO.Directory.CreateTempSubdirectory("etcdorleans-");
         DataDirectory = Directory.CreateSubdirectory("data").FullName;
@@ -49,9 +52,9 @@ public sealed class LocalEtcdOrleans : IAsyncDisposable
     public bool LostAPort => _silos.Append(_gateway).Any(p => p is not null && LoopbackPorts.IsAddressInUse(p.Output()));
 
     /// <summary>A new system, started (within <see cref="ReadyTimeout"/> per process): what every fault test begins with.</summary>
-    public static async Task<LocalEtcdOrleans> StartNewAsync(IReadOnlyDictionary<string, string>? gatewaySettings = null)
+    public static async Task<LocalEtcdOrleans> StartNewAsync(IReadOnlyDictionary<string, string>? gatewaySettings = null, IReadOnlyDictionary<string, string>? siloSettings = null)
     {
-        var system = new LocalEtcdOrleans(gatewaySettings);
+        var system = new LocalEtcdOrleans(gatewaySettings, siloSettings);
         try
         {
             using var start = new CancellationTokenSource(ReadyTimeout);
@@ -158,7 +161,7 @@ public sealed class LocalEtcdOrleans : IAsyncDisposable
         }
     }
 
-    private Dictionary<string, string> SiloEnvironment(int index) => new()
+    private Dictionary<string, string> SiloEnvironment(int index) => new(_siloSettings)
     {
         ["Logging__Console__TimestampFormat"] = "HH:mm:ss.fff ",
         ["EtcdOrleans__DataDirectory"] = DataDirectory,
@@ -167,6 +170,10 @@ public sealed class LocalEtcdOrleans : IAsyncDisposable
         ["Orleans__SiloPort"] = _ports[2 * index].ToString(CultureInfo.InvariantCulture),
         ["Orleans__GatewayPort"] = _ports[(2 * index) + 1].ToString(CultureInfo.InvariantCulture),
     };
+
+    /// <summary>What every silo process this system ran, killed ones included, wrote to its standard output.</summary>
+    public string AllSiloOutput() => string.Concat(
+        System.IO.Directory.GetFiles(Directory.FullName, "silo*.out.log").Order(StringComparer.Ordinal).Select(File.ReadAllText));
 
     /// <summary>Waits until something accepts TCP connections on <paramref name="port"/>, or a process exits.</summary>
     private async Task WaitForListenerAsync(int port, CancellationToken cancellationToken)
