@@ -16,6 +16,8 @@ public static class GrainsHostingExtensions
         silo.Services.AddOptions<EtcdOrleansSettings>().Bind(configuration.GetSection(EtcdOrleansSettings.SectionName));
         silo.Services.AddOptions<RaftTimingOptions>().Bind(configuration.GetSection(EtcdOrleansSettings.SectionName + ":Raft"));
         silo.Services.AddOptions<RaftSnapshotOptions>().Bind(configuration.GetSection(EtcdOrleansSettings.SectionName + ":Snapshots"));
+        silo.Services.AddOptions<AutoCompactionOptions>().Bind(configuration.GetSection(EtcdOrleansSettings.SectionName + ":AutoCompaction"))
+            .Validate(AutoCompactionOptions.IsValid, "EtcdOrleans:AutoCompaction: Mode is periodic or revision; Retention a duration (periodic) or a number of revisions").ValidateOnStart();
         silo.Services.AddSingleton(sp => new LeaderRouter(sp.GetRequiredService<IGrainFactory>(), sp.GetRequiredService<IOptions<EtcdOrleansSettings>>().Value.Replicas));
         silo.Services.AddPlacementDirector<ReplicaPlacement, ReplicaPlacementDirector>();
         silo.Services.AddHostedService<ReplicaKeeper>();

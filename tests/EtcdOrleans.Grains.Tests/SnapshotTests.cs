@@ -3,8 +3,11 @@ using Xunit.Abstractions;
 
 namespace EtcdOrleans.Grains.Tests;
 
-/// <summary>A cluster that snapshots every 500 entries, keeps 100 below a snapshot and writes 64 KiB log segments.</summary>
-public sealed class SnapshottingCluster : ThreeSiloCluster
+/// <summary>
+/// A cluster that snapshots every 500 entries, keeps 100 below a snapshot, writes 64 KiB log segments and
+/// auto-compacts history older than 2 s (etcd's periodic mode).
+/// </summary>
+public sealed class CompactingCluster : ThreeSiloCluster
 {
     public const int SnapshotCount = 500;
     public const int CatchUpEntries = 100;
@@ -15,6 +18,8 @@ public sealed class SnapshottingCluster : ThreeSiloCluster
         [EtcdOrleansSettings.SectionName + ":Snapshots:SnapshotCount"] = SnapshotCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
         [EtcdOrleansSettings.SectionName + ":Snapshots:CatchUpEntries"] = CatchUpEntries.ToString(System.Globalization.CultureInfo.InvariantCulture),
         [EtcdOrleansSettings.SectionName + ":Snapshots:LogSegmentBytes"] = SegmentBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        [EtcdOrleansSettings.SectionName + ":AutoCompaction:Mode"] = "periodic",
+        [EtcdOrleansSettings.SectionName + ":AutoCompaction:Retention"] = "2s",
     };
 }
 
@@ -22,7 +27,7 @@ public sealed class SnapshottingCluster : ThreeSiloCluster
 /// Snapshots and log compaction in the replica grains: the log stays bounded in memory and on disk however many
 /// writes there are, and a follower that missed more than the log keeps catches up from the leader's snapshot.
 /// </summary>
-public sealed class SnapshotTests(SnapshottingCluster fixture, ITestOutputHelper output) : IClassFixture<SnapshottingCluster>
+public sealed class SnapshotTests(CompactingCluster fixture, ITestOutputHelper output) : IClassFixture<CompactingCluster>
 {
     private const int Writers = 16;
 
@@ -40,7 +45,7 @@ public sealed class SnapshotTests(SnapshottingCluster fixture, ITestOutputHelper
             output.WriteLine($"replica {status.ReplicaId}: applied {status.AppliedIndex}, snapshot {status.SnapshotIndex}, first index {status.FirstIndex}, {segments.Length} segments, {walBytes} bytes");
 
             // In memory: at most a snapshot interval plus the kept tail (plus what was applied while a snapshot was written).
-            Assert.True(status.AppliedIndex - status.FirstIndex < 3 * (SnapshottingCluster.SnapshotCount + SnapshottingCluster.CatchUpEntries), $"replica {status.ReplicaId} holds {status.AppliedIndex - status.FirstIndex} entries");
+            Assert.True(status.AppliedIndex - status.FirstIndex < 3 * (CompactingCluster.SnapshotCount + CompactingCluster.CatchUpEntries), $"replica {status.ReplicaId} holds {status.AppliedIndex - status.FirstIndex} entries");
 
             // On disk: 5,000 writes took about 20 segments before compaction; a few remain.
             Assert.True(segments.Length <= 6, $"replica {status.ReplicaId} keeps {segments.Length} segments");
@@ -58,7 +63,7 @@ public sealed class SnapshotTests(SnapshottingCluster fixture, ITestOutputHelper
         fixture.Links.Isolate(follower);
         try
         {
-            await PutManyAsync("/cutoff/", 3 * SnapshottingCluster.SnapshotCount);
+            await PutManyAsync("/cutoff/", 3 * CompactingCluster.SnapshotCount);
             var leaderStatus = await Eventually.ValueAsync(() => Replica(leader).GetStatusAsync(), s => s.FirstIndex > before.AppliedIndex + 1);
             output.WriteLine($"follower {follower} stopped at {before.AppliedIndex}; leader {leader}'s log starts at {leaderStatus.FirstIndex}");
         }
@@ -78,7 +83,28 @@ public sealed class SnapshotTests(SnapshottingCluster fixture, ITestOutputHelper
         Assert.All(hashes, h => Assert.Equal((hashes[0].Revision, hashes[0].Hash), (h.Revision, h.Hash)));
 
         var read = await fixture.Kv.GetPrefixAsync("/cutoff/");
-        Assert.Equal((3 * SnapshottingCluster.SnapshotCount) + 2, read.Kvs.Count);
+        Assert.Equal((3 * CompactingCluster.SnapshotCount) + 2, read.Kvs.Count);
+    }
+
+    [Fact]
+    public async Task TheLeaderAutoCompactsTheHistoryOlderThanTheRetention()
+    {
+        var first = await fixture.Kv.PutAsync("/autocompact/k", "0");
+        for (var i = 1; i <= 40; i++)
+        {
+            await fixture.Kv.PutAsync("/autocompact/k", i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await Task.Delay(100);
+        }
+
+        // Within a retention and a sampling interval, every replica has compacted past the first put.
+        var statuses = await Eventually.ValueAsync(StatusesAsync, s => s.All(r => r.CompactRevision > first.Header.Revision));
+        output.WriteLine($"compacted to {string.Join(", ", statuses.Select(s => s.CompactRevision))} (first put at {first.Header.Revision})");
+        var (error, _) = await fixture.Kv.RangeAsync(new EtcdOrleans.Protos.Etcdserverpb.RangeRequest
+        {
+            Key = Google.Protobuf.ByteString.CopyFromUtf8("/autocompact/k"),
+            Revision = first.Header.Revision,
+        });
+        Assert.Equal(KvError.Compacted, error);
     }
 
     private IRaftReplicaGrain Replica(ulong id) => fixture.Cluster.Client.GetGrain<IRaftReplicaGrain>((long)id);

@@ -26,6 +26,7 @@ public sealed partial class RaftReplicaGrain(
     IOptions<EtcdOrleansSettings> settings,
     IOptions<RaftTimingOptions> timing,
     IOptions<RaftSnapshotOptions> snapshots,
+    IOptions<AutoCompactionOptions> autoCompaction,
     ILocalSiloDetails silo,
     ReplicaLinks links,
     ReplicaHealth health,
@@ -143,6 +144,7 @@ public sealed partial class RaftReplicaGrain(
 
         _node.Tick();
         Kick();
+        TickAutoCompaction();
         return Task.CompletedTask;
     }
 
