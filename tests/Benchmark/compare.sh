@@ -33,177 +33,20 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-WORK=${WORK:-$(mktemp -d /tmp/etcd-compare.XXXXXX)}
-RESULTS=${RESULTS:-$WORK/results}
+# shellcheck source=servers.sh
+. "$HERE/servers.sh"
 SYSTEMS=${SYSTEMS:-"etcd etcdorleans"}
 SCALE=${SCALE:-1}
 MEMORY_KEYS=${MEMORY_KEYS:-1000000}
 MEMORY_TXN_OPS=${MEMORY_TXN_OPS:-100}
 BENCH_TIME_LIMIT=${BENCH_TIME_LIMIT:-30}
 MEMORY_TIME_LIMIT=${MEMORY_TIME_LIMIT:-150}
-READY_TIMEOUT=${READY_TIMEOUT:-180}
-EO_PORT=${ETCDORLEANS_PORT:-23990}
-EO_SILO_PORT=${ETCDORLEANS_SILO_PORT:-11111}
-EO_SILO_GATEWAY_PORT=${ETCDORLEANS_SILO_GATEWAY_PORT:-30000}
 DOC=${DOC-$ROOT/docs/performance.md}
-BENCH="$HERE/bin/Release/net10.0/etcd-bench"
-EO_SILO_DLL="$ROOT/Silo/Host/bin/Release/net10.0/EtcdOrleans.Silo.dll"
-EO_GATEWAY_DLL="$ROOT/Gateway/bin/Release/net10.0/EtcdOrleans.Gateway.dll"
-ETCD_ENDPOINTS="127.0.0.1:23791,127.0.0.1:23792,127.0.0.1:23793"
-export ETCDCTL_API=3
-SERVER_PIDS=()
-SERVER_NAMES=()
-EO_BUILT=""
 STARTED_AT=$(date -u '+%Y-%m-%d %H:%M UTC')
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
-log() { printf '[compare %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-
 # n * SCALE, at least 1.
 scaled() { awk -v n="$1" -v s="$SCALE" 'BEGIN { v = int(n * s); if (v < 1) v = 1; print v }'; }
-
-# Appends a command, as it can be re-run by hand, to the list the report quotes.
-record() { printf '%s\n' "$*" >>"$RESULTS/commands.txt"; }
-
-ensure_tools() {
-  if ! command -v etcd >/dev/null 2>&1 || ! command -v etcdctl >/dev/null 2>&1; then
-    log "etcd or etcdctl not found: installing etcd-server and etcd-client with apt-get"
-    local sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
-    $sudo apt-get update -qq && $sudo apt-get install -y -qq etcd-server etcd-client >&2
-  fi
-  if [ ! -x "$BENCH" ] || [ -n "${REBUILD:-}" ]; then
-    log "building etcd-bench (Release)"
-    dotnet build -c Release -v q -nologo "$HERE/EtcdOrleans.Benchmark.csproj" >&2
-  fi
-}
-
-# Waits until every endpoint (comma-separated) answers a linearizable get.
-wait_ready() { # endpoints timeout-seconds
-  local ep deadline=$((SECONDS + $2))
-  for ep in ${1//,/ }; do
-    until etcdctl --endpoints "$ep" --dial-timeout 2s --command-timeout 3s get x >/dev/null 2>&1; do
-      if [ $SECONDS -ge $deadline ]; then log "timed out waiting for $ep"; return 1; fi
-      check_servers_alive || return 1
-      sleep 0.5
-    done
-  done
-}
-
-check_servers_alive() {
-  local i
-  for i in "${!SERVER_PIDS[@]}"; do
-    if ! kill -0 "${SERVER_PIDS[$i]}" 2>/dev/null; then
-      log "${SERVER_NAMES[$i]} (pid ${SERVER_PIDS[$i]}) exited; see its log under $WORK"
-      return 1
-    fi
-  done
-}
-
-# Starts one server process in the background; its environment comes before the command.
-spawn() { # name logfile env... -- command...
-  local name=$1 logfile=$2; shift 2
-  local envs=()
-  while [ "$1" != "--" ]; do envs+=("$1"); shift; done
-  shift
-  env "${envs[@]}" "$@" >"$logfile" 2>&1 &
-  SERVER_PIDS+=($!)
-  SERVER_NAMES+=("$name")
-  record "${envs[*]:+${envs[*]} }$* &"
-}
-
-stop_servers() {
-  local pid i
-  for pid in "${SERVER_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for i in $(seq 1 100); do
-    local alive=0
-    for pid in "${SERVER_PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    [ $alive -eq 0 ] && break
-    sleep 0.1
-  done
-  for pid in "${SERVER_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-  SERVER_PIDS=()
-  SERVER_NAMES=()
-}
-
-# Sum over the running servers of a /proc/<pid>/status field (kB): VmHWM = peak RSS, VmRSS = now.
-sum_status_kb() { # field
-  local pid total=0 kb
-  for pid in "${SERVER_PIDS[@]}"; do
-    kb=$(awk -v f="$1:" '$1 == f { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)
-    total=$((total + ${kb:-0}))
-  done
-  echo "$total"
-}
-
-# ---- etcd 3.4: three members on loopback, client ports 23791-23793, peer ports 23801-23803 ----
-
-start_etcd() { # phase
-  local cluster="" i dir="$WORK/etcd-$1"
-  for i in 1 2 3; do cluster+="${cluster:+,}m$i=http://127.0.0.1:2380$i"; done
-  record "# etcd $(etcd --version | awk 'NR == 1 { print $3 }'), 3 members ($1)"
-  for i in 1 2 3; do
-    mkdir -p "$dir/m$i"
-    spawn "etcd m$i" "$dir/m$i.log" -- \
-      etcd --name "m$i" --data-dir "$dir/m$i" \
-      --listen-client-urls "http://127.0.0.1:2379$i" --advertise-client-urls "http://127.0.0.1:2379$i" \
-      --listen-peer-urls "http://127.0.0.1:2380$i" --initial-advertise-peer-urls "http://127.0.0.1:2380$i" \
-      --initial-cluster "$cluster" --initial-cluster-token "etcd-compare-$1" --initial-cluster-state new \
-      --logger zap --log-level error
-  done
-  ENDPOINTS=$ETCD_ENDPOINTS
-  wait_ready "$ENDPOINTS" "$READY_TIMEOUT"
-}
-
-# ---- EtcdOrleans: three silos (one Raft replica each) and one gateway, fsync on (the default) ----
-
-build_etcdorleans() {
-  [ -n "$EO_BUILT" ] && return 0
-  if [ -z "${NO_BUILD:-}" ]; then
-    log "building EtcdOrleans silo and gateway (Release)"
-    record "dotnet build -c Release Silo/Host/EtcdOrleans.Silo.csproj Gateway/EtcdOrleans.Gateway.csproj"
-    (cd "$ROOT" && dotnet build -c Release -v q -nologo Silo/Host/EtcdOrleans.Silo.csproj >&2 \
-      && dotnet build -c Release -v q -nologo Gateway/EtcdOrleans.Gateway.csproj >&2) || return 1
-  fi
-  [ -f "$EO_SILO_DLL" ] && [ -f "$EO_GATEWAY_DLL" ] || { log "EtcdOrleans build output missing"; return 1; }
-  EO_BUILT=1
-}
-
-start_etcdorleans() { # phase
-  if [ -n "${ETCDORLEANS_ENDPOINTS:-}" ]; then
-    ENDPOINTS=$ETCDORLEANS_ENDPOINTS
-    record "# EtcdOrleans already running at $ENDPOINTS"
-    return 0
-  fi
-  build_etcdorleans || return 1
-  local i dir="$WORK/etcdorleans-$1"
-  mkdir -p "$dir/data"
-  record "# EtcdOrleans: 3 silos + 1 gateway ($1), from $ROOT"
-  # Log at Warning, as etcd runs at --log-level error: per-request Information logs would be measured too.
-  for i in 0 1 2; do
-    spawn "silo$i" "$dir/silo$i.log" Logging__LogLevel__Default=Warning \
-      EtcdOrleans__DataDirectory="$dir/data" EtcdOrleans__Replicas=3 EtcdOrleans__Ranges=4 \
-      Orleans__SiloPort=$((EO_SILO_PORT + i)) Orleans__GatewayPort=$((EO_SILO_GATEWAY_PORT + i)) -- \
-      dotnet "$EO_SILO_DLL"
-  done
-  spawn gateway "$dir/gateway.log" Logging__LogLevel__Default=Warning \
-    EtcdOrleans__DataDirectory="$dir/data" EtcdOrleans__ListenUrls="http://127.0.0.1:$EO_PORT" -- \
-    dotnet "$EO_GATEWAY_DLL"
-  ENDPOINTS="127.0.0.1:$EO_PORT"
-  wait_ready "$ENDPOINTS" "$READY_TIMEOUT"
-}
-
-start_system() { # system phase
-  case "$1" in
-    etcd) start_etcd "$2" ;;
-    etcdorleans) start_etcdorleans "$2" ;;
-  esac
-}
-
-stop_system() { # system phase
-  stop_servers
-  [ -n "${KEEP_DATA:-}" ] || rm -rf "$WORK/$1-$2"
-}
 
 # ---- the standard suite ------------------------------------------------------------------------
 
@@ -357,6 +200,13 @@ write_doc() {
     echo "Full text reports (histograms, percentiles 10-99.9) are in the results directory of the run"
     echo "(\`$RESULTS\`); see tests/Benchmark/README.md for how to read them."
     echo
+    # The figures of retention.sh, which runs on its own (it takes longer), stay on the page.
+    if [ -f "$ROOT/docs/performance-retention.md" ]; then
+      echo "<!-- retention.sh -->"
+      cat "$ROOT/docs/performance-retention.md"
+      echo "<!-- /retention.sh -->"
+      echo
+    fi
     echo "## Commands"
     echo
     echo "\`\`\`"

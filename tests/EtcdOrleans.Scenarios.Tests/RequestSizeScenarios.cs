@@ -104,6 +104,31 @@ public abstract class RequestSizeScenarios(EtcdTargetFixture fixture)
         Assert.True(all.CalculateSize() > 110 * 1024 * 1024);
     }
 
+    [Fact]
+    public async Task ADeleteOfMoreThanAHundredMebibytesInOneRevisionHoldsUpNoWrite()
+    {
+        // One revision whose events (with previous values, as watches carry them) exceed any one message, while a watch
+        // elsewhere is open: the writes after it are answered as usual, each once, at the next revisions, and the
+        // watch sees only its own key.
+        var s = await fixture.BeginAsync();
+        await using var watch = new WatchStream(s.Target.Endpoint);
+        await watch.WatchAsync(s.K("after/2"));
+        for (var i = 0; i < 110; i++)
+        {
+            await s.Client.PutAsync(new PutRequest { Key = s.K($"big/{i:D3}"), Value = Filler(1024 * 1024, seed: 300 + i) });
+        }
+
+        var delete = await s.Client.DeleteAsync(new DeleteRangeRequest { Key = s.K("big/"), RangeEnd = Bytes.PrefixEnd(s.K("big/")) });
+        var first = await s.PutAsync("after/1", "x");
+        var second = await s.PutAsync("after/2", "y");
+
+        Assert.Equal((110L, s.Rev(111)), (delete.Deleted, delete.Header.Revision));
+        Assert.Equal((s.Rev(112), s.Rev(113)), (first.Header.Revision, second.Header.Revision));
+        Assert.Equal(2, (await s.RangeAllAsync()).Count);
+        var seen = Assert.Single((await watch.EventsAsync(1)).SelectMany(r => r.Events));
+        Assert.Equal((s.Key("after/2"), s.Rev(113)), (seen.Kv.Key.ToStringUtf8(), seen.Kv.ModRevision));
+    }
+
     /// <summary>Incompressible-looking bytes, so no layer can shrink them.</summary>
     private static ByteString Filler(int size, int seed)
     {

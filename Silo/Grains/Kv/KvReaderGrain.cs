@@ -16,7 +16,7 @@ namespace EtcdOrleans.Grains.Kv;
 /// revision for all parts, so the merged answer is one consistent snapshot.
 /// </summary>
 [StatelessWorker, Reentrant]
-public sealed class KvReaderGrain(IOptions<EtcdOrleansSettings> settings, LeaderRouter router) : Grain, IKvReaderGrain
+public sealed class KvReaderGrain(IOptions<EtcdOrleansSettings> settings, LeaderRouter router, Orleans.Serialization.Serializer serializer) : Grain, IKvReaderGrain
 {
     private readonly KeySpace _keySpace = new(settings.Value.Ranges);
 
@@ -118,7 +118,15 @@ public sealed class KvReaderGrain(IOptions<EtcdOrleansSettings> settings, Leader
         // Each range's page may end at another revision: the merged page goes as far as all of them.
         var through = parts.Min(p => p.Through);
         var response = new Rpc.WatchResponse { Header = new Rpc.ResponseHeader { Revision = through } };
-        foreach (var e in parts.SelectMany(p => p.Events).Where(e => e.Kv.ModRevision <= through).OrderBy(e => e.Kv.ModRevision).ThenBy(e => e.Sub))
+        var events = new List<HistoryEvent>();
+        foreach (var part in parts)
+        {
+            events.AddRange(part.Buffered is { } buffered
+                ? serializer.Deserialize<HistoryEvent[]>(await ReplyBuffer.ReadAsync(GrainFactory, buffered)) ?? []
+                : part.Events);
+        }
+
+        foreach (var e in events.Where(e => e.Kv.ModRevision <= through).OrderBy(e => e.Kv.ModRevision).ThenBy(e => e.Sub))
         {
             response.Events.Add(new PbKv.Event
             {

@@ -84,14 +84,17 @@ public sealed record RangeKv(
 
 /// <summary>
 /// One range's page of watch history: events in (revision, sub) order through <see cref="Through"/>; or an error
-/// (<see cref="KvError.Compacted"/> with <see cref="CompactRevision"/>).
+/// (<see cref="KvError.Compacted"/> with <see cref="CompactRevision"/>). A page keeps a revision's events together, so
+/// one revision may make it larger than a message: then its events are not in <see cref="Events"/> but in
+/// <see cref="Buffered"/> (the <see cref="HistoryEvent"/> array, serialized).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("etcd.history-part")]
 public sealed record HistoryPart(
     [property: Id(0)] KvError Error,
     [property: Id(1)] HistoryEvent[] Events,
     [property: Id(2)] long Through,
-    [property: Id(3)] long CompactRevision);
+    [property: Id(3)] long CompactRevision,
+    [property: Id(4)] BufferedReply? Buffered = null);
 
 /// <summary>A watch event as it crosses grain calls: put or delete, the key-value, the previous one, the sub revision.</summary>
 [GenerateSerializer, Immutable, Alias("etcd.history-event")]

@@ -18,6 +18,7 @@ namespace EtcdOrleans.Grains.Ranges;
 [PreferLocalPlacement]
 public sealed partial class MvccRangeGrain(
     IOptions<EtcdOrleansSettings> settings,
+    Orleans.Serialization.Serializer serializer,
     ILogger<MvccRangeGrain> logger) : Grain, IMvccRangeGrain
 {
     private const int CatchUpPage = 10_000;
@@ -151,10 +152,19 @@ public sealed partial class MvccRangeGrain(
             // Half a chunk of keys and values: with previous values and framing the page stays within one message.
             var page = _store.History(KeyRange.FromEtcd(key, rangeEnd), startRevision, endRevision, includePrevKv: true, maxEvents: 10_000, maxBytes: ReplyBuffer.ChunkBytes / 2);
             var events = new HistoryEvent[page.Events.Count];
+            long bytes = 0;
             for (var i = 0; i < events.Length; i++)
             {
                 var e = page.Events[i];
                 events[i] = new HistoryEvent(e.Type == WatchEventType.Delete, ToRangeKv(e.Kv), e.PrevKv is null ? null : ToRangeKv(e.PrevKv), e.Revision.Sub);
+                bytes += e.Kv.Key.Length + e.Kv.Value.Length + (e.PrevKv is null ? 0 : e.PrevKv.Key.Length + e.PrevKv.Value.Length);
+            }
+
+            if (bytes > ReplyBuffer.ChunkBytes)
+            {
+                // One revision larger than a message (a delete of many large values): leave it in a buffer here.
+                var buffered = await ReplyBuffer.StoreAsync(GrainFactory, serializer.SerializeToArray(events));
+                return new HistoryPart(KvError.None, [], page.Through, _store.CompactedRevision, buffered);
             }
 
             return new HistoryPart(KvError.None, events, page.Through, _store.CompactedRevision);

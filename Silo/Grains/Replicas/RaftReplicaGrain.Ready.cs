@@ -170,6 +170,7 @@ public sealed partial class RaftReplicaGrain
         var effects = new List<(byte[] Bytes, Effect Effect)>(committed.Count);
         var leading = _node.Role == RaftRole.Leader;
         List<ChangeRevision>? changes = null;
+        long elidedThrough = 0;
         foreach (var entry in committed)
         {
             if (entry.Type == EntryType.ConfChange)
@@ -196,7 +197,17 @@ public sealed partial class RaftReplicaGrain
                     if (leading)
                     {
                         // Right after applying it: a compaction later in this batch must not take its history away.
-                        (changes ??= []).Add(ChangeOf(effect.Revision));
+                        var change = ChangeOf(effect.Revision);
+                        if (change.Events.Length <= MaxPushedChangeBytes)
+                        {
+                            (changes ??= []).Add(change);
+                        }
+                        else
+                        {
+                            // Too large to push (it would hold up every message behind it on the way to the
+                            // gateways): the hubs learn of the revision from a mark and read it from history.
+                            elidedThrough = effect.Revision;
+                        }
                     }
                 }
 
@@ -215,14 +226,17 @@ public sealed partial class RaftReplicaGrain
         if (leading)
         {
             _applier.Deliver(firstIndex, _appliedIndex, _appliedRevision, _node.Term, effects);
-            if (changes is not null)
+            if (changes is not null || elidedThrough > 0)
             {
-                _changes.Enqueue(_node.Term, changes);
+                _changes.Enqueue(_node.Term, changes ?? [], throughRevision: elidedThrough);
             }
         }
 
         CompleteApplied(committed);
     }
+
+    /// <summary>The most bytes of one revision's events pushed to the change feed; larger ones are read from history.</summary>
+    private const int MaxPushedChangeBytes = 4 * 1024 * 1024;
 
     /// <summary>The events of <paramref name="revision"/>, just applied, with previous key-values, for the change feed (watches).</summary>
     private ChangeRevision ChangeOf(long revision)
