@@ -6,20 +6,11 @@ namespace EtcdOrleans.Scenarios.Tests.Targets;
 /// EtcdOrleans started from this build's outputs (<see cref="LocalEtcdOrleans"/>): three silos and a gateway on a
 /// fresh data directory. Disposing kills every process tree and deletes the directory (set
 /// <c>ETCD_SCENARIO_KEEP_DIRECTORY=1</c> to keep it for a post-mortem).
-/// The gateway's request timeout is raised from etcd's 7 s to 30 s: the scenarios check revisions exactly, and
-/// dotnet-etcd re-sends a request that failed with Unavailable, so a put that outlived the timeout on a loaded CI machine
-/// (a CI run saw one take over 14 s while six etcds and this cluster shared two cores) but then committed ran twice.
-/// The timeout itself, and outages, are what the fault tests measure on systems of their own with the defaults.
 /// </summary>
 public sealed class EtcdOrleansTarget : IEtcdTarget
 {
     public const string KeepDirectoryVariable = "ETCD_SCENARIO_KEEP_DIRECTORY";
     private const int MaxAttempts = 3;
-
-    private static readonly Dictionary<string, string> GatewaySettings = new()
-    {
-        ["EtcdOrleans__Gateway__RequestTimeout"] = "00:00:30",
-    };
 
     private LocalEtcdOrleans? _system;
 
@@ -31,7 +22,7 @@ public sealed class EtcdOrleansTarget : IEtcdTarget
     {
         for (var attempt = 1; ; attempt++)
         {
-            _system = new LocalEtcdOrleans(GatewaySettings);
+            _system = new LocalEtcdOrleans();
             try
             {
                 await _system.StartAsync(cancellationToken);
