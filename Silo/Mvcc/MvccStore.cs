@@ -311,6 +311,11 @@ public sealed partial class MvccStore
 
         var firstKept = FirstLogIndexAtOrAfter(revision);
         _log.RemoveRange(0, firstKept);
+        if (_log.Count < _log.Capacity / 4)
+        {
+            _log.TrimExcess();
+        }
+
         CompactedRevision = revision;
     }
 

@@ -65,6 +65,11 @@ measure() { # system
   echo "peak_rss_mib=$(mib_of_kb "$(sum_status_kb VmHWM)")" >"$out/figures"
   echo "rss_mib=$(mib_of_kb "$(sum_status_kb VmRSS)")" >>"$out/figures"
   echo "disk_mib=$(disk_mib "$data")" >>"$out/figures"
+  for i in "${!SERVER_PIDS[@]}"; do
+    awk -v n="${SERVER_NAMES[$i]}" '$1 == "VmHWM:" { h = $2 } $1 == "VmRSS:" { r = $2 } END { printf "%-10s peak %8d kB  now %8d kB\n", n, h, r }' \
+      "/proc/${SERVER_PIDS[$i]}/status"
+  done >"$out/memory.txt"
+  sed 's/^/    /' "$out/memory.txt" >&2
 
   rev=$(current_revision)
   log "$system: compact to $rev"

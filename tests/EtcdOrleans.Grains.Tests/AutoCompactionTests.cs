@@ -8,13 +8,13 @@ public sealed class AutoCompactionTests
     private static readonly DateTime T0 = new(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
 
     /// <summary>Drives a compactor tick by tick (100 ms) for <paramref name="duration"/>, the revision growing by 1 per second.</summary>
-    private static List<(TimeSpan At, long Revision)> Run(IAutoCompactor compactor, TimeSpan duration, Func<long, bool>? succeeds = null)
+    private static List<(TimeSpan At, long Revision)> Run(IAutoCompactor compactor, TimeSpan duration, Func<long, bool>? succeeds = null, Func<TimeSpan, bool>? leading = null)
     {
         var compactions = new List<(TimeSpan, long)>();
         for (var at = TimeSpan.Zero; at <= duration; at += TimeSpan.FromMilliseconds(100))
         {
             var revision = 1 + (long)at.TotalSeconds;
-            if (compactor.Due(T0 + at, revision) is { } due)
+            if (compactor.Due(T0 + at, revision, leading?.Invoke(at) ?? true) is { } due)
             {
                 compactions.Add((at, due));
                 compactor.Completed(T0 + at, due, succeeds?.Invoke(due) ?? true);
@@ -75,15 +75,30 @@ public sealed class AutoCompactionTests
     {
         var compactor = new AutoCompactionOptions { Mode = "revision", Retention = "1000" }.CreateCompactor(T0)!;
 
-        Assert.Null(compactor.Due(T0 + TimeSpan.FromMinutes(5), 1000));
-        Assert.Equal(500L, compactor.Due(T0 + TimeSpan.FromMinutes(10), 1500));
+        Assert.Null(compactor.Due(T0 + TimeSpan.FromMinutes(5), 1000, leading: true));
+        Assert.Equal(500L, compactor.Due(T0 + TimeSpan.FromMinutes(10), 1500, leading: true));
         compactor.Completed(T0 + TimeSpan.FromMinutes(10), 500, succeeded: true);
-        Assert.Null(compactor.Due(T0 + TimeSpan.FromMinutes(15), 1500));
+        Assert.Null(compactor.Due(T0 + TimeSpan.FromMinutes(15), 1500, leading: true));
+    }
+
+    [Fact]
+    public void Periodic_AReplicaThatBecomesLeaderCompactsOnTheScheduleItSampledAsAFollower()
+    {
+        // A follower for the first 90 minutes, leader after: it compacts at once, to the revision of one period and
+        // one sampling interval before, as etcd's resumed compactor does; nothing while it follows.
+        var compactor = new AutoCompactionOptions { Mode = "periodic", Retention = "1h" }.CreateCompactor(T0)!;
+
+        var compactions = Run(compactor, TimeSpan.FromHours(2.2), leading: at => at >= TimeSpan.FromMinutes(90));
+
+        Assert.Equal([TimeSpan.FromMinutes(90)], compactions.Select(c => c.At));
+        Assert.Equal([1L + (24 * 60)], compactions.Select(c => c.Revision));
     }
 
     [Theory]
     [InlineData("0")]
     [InlineData("")]
+    [InlineData("0s")]
+    [InlineData("0h")]
     public void NoRetentionMeansNoAutoCompaction(string retention) =>
         Assert.Null(new AutoCompactionOptions { Mode = "periodic", Retention = retention }.CreateCompactor(T0));
 

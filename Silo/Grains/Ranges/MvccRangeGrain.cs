@@ -191,7 +191,10 @@ public sealed partial class MvccRangeGrain(
                 _store.AdvanceTo(effect.Revision - 1);
             }
 
-            _store.Apply(effect);
+            if (_store.Apply(effect) && effect.Kind == EffectKind.Compaction)
+            {
+                MemoryReclaimer.Compacted();
+            }
         }
 
         if (revisionAfter > _store.CurrentRevision)

@@ -35,8 +35,9 @@ public sealed class AutoCompactionOptions
     public IAutoCompactor? CreateCompactor(DateTime now)
     {
         var retention = Retention.Trim();
-        if (retention.Length == 0 || retention == "0")
+        if (retention.Length == 0 || retention.TrimEnd('h', 'm', 's').TrimStart('0').Length == 0)
         {
+            // "0", "0h", "0s", "0ms": off, as in etcd.
             return null;
         }
 
@@ -106,13 +107,17 @@ public sealed class AutoCompactionOptions
 }
 
 /// <summary>
-/// Decides when the leader compacts and to which revision. Driven by the leader's ticks; a new one starts whenever a
-/// replica becomes leader (etcd pauses the compactor on followers and resumes it on the leader).
+/// Decides when the leader compacts and to which revision. Every replica runs one from its activation, driven by its
+/// ticks; only the leader's may compact (etcd pauses the compactor on followers: it keeps sampling and keeps the time
+/// of its last success, so a new leader compacts on schedule).
 /// </summary>
 public interface IAutoCompactor
 {
-    /// <summary>The revision to compact to now, or null; called often (every tick) with the store's current revision.</summary>
-    long? Due(DateTime now, long currentRevision);
+    /// <summary>
+    /// The revision to compact to now, or null; called often (every tick) with the store's current revision. While
+    /// not <paramref name="leading"/> it only samples.
+    /// </summary>
+    long? Due(DateTime now, long currentRevision, bool leading);
 
     /// <summary>The compaction <see cref="Due"/> asked for finished: done (or already compacted) or failed.</summary>
     void Completed(DateTime now, long revision, bool succeeded);
@@ -137,7 +142,7 @@ internal sealed class PeriodicCompactor(TimeSpan period, DateTime now) : IAutoCo
 
     private int Retentions => (int)(_period / RetryInterval) + 1;
 
-    public long? Due(DateTime now, long currentRevision)
+    public long? Due(DateTime now, long currentRevision, bool leading)
     {
         if (_waiting || now < _nextSample)
         {
@@ -145,7 +150,7 @@ internal sealed class PeriodicCompactor(TimeSpan period, DateTime now) : IAutoCo
         }
 
         long? due = null;
-        if (_samples.Count > 0 && now - _lastSuccess >= _baseInterval)
+        if (leading && _samples.Count > 0 && now - _lastSuccess >= _baseInterval)
         {
             _baseInterval = _compactInterval;
             due = _samples.Peek();
@@ -180,7 +185,7 @@ internal sealed class RevisionCompactor(long retention, DateTime now) : IAutoCom
     private long _previous;
     private bool _waiting;
 
-    public long? Due(DateTime now, long currentRevision)
+    public long? Due(DateTime now, long currentRevision, bool leading)
     {
         if (_waiting || now < _next)
         {
@@ -188,6 +193,11 @@ internal sealed class RevisionCompactor(long retention, DateTime now) : IAutoCom
         }
 
         _next = now + Interval;
+        if (!leading)
+        {
+            return null;
+        }
+
         var revision = currentRevision - retention;
         if (revision <= 0 || revision == _previous)
         {

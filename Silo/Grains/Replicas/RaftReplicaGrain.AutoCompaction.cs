@@ -7,27 +7,29 @@ using Rpc = EtcdOrleans.Protos.Etcdserverpb;
 namespace EtcdOrleans.Grains.Replicas;
 
 /// <summary>
-/// Auto-compaction (<see cref="AutoCompactionOptions"/>): the leader, and only the leader, proposes compactions as a
-/// client would, when its compactor says so; a new leader starts a new compactor, as etcd resumes its compactor.
+/// Auto-compaction (<see cref="AutoCompactionOptions"/>): every replica samples from its activation on, and the leader,
+/// and only the leader, proposes compactions as a client would, when its compactor says so (etcd pauses its compactor
+/// on followers and resumes it on the leader, with its samples and the time of its last success).
 /// </summary>
 public sealed partial class RaftReplicaGrain
 {
     private static readonly TimeSpan AutoCompactionTimeout = TimeSpan.FromSeconds(7);
 
     private IAutoCompactor? _compactor;
+    private bool _compactorCreated;
 
     /// <summary>Called every tick.</summary>
     private void TickAutoCompaction()
     {
-        if (_node.Role != RaftRole.Leader || _sequencer is null)
+        var now = DateTime.UtcNow;
+        if (!_compactorCreated)
         {
-            _compactor = null;
-            return;
+            _compactor = autoCompaction.Value.CreateCompactor(now);
+            _compactorCreated = true;
         }
 
-        var now = DateTime.UtcNow;
-        _compactor ??= autoCompaction.Value.CreateCompactor(now);
-        if (_compactor?.Due(now, _appliedRevision) is { } revision)
+        var leading = _node.Role == RaftRole.Leader && _sequencer is not null;
+        if (_compactor?.Due(now, _appliedRevision, leading) is { } revision)
         {
             _ = AutoCompactAsync(_compactor, revision);
         }
@@ -35,17 +37,24 @@ public sealed partial class RaftReplicaGrain
 
     private async Task AutoCompactAsync(IAutoCompactor compactor, long revision)
     {
-        var request = new Rpc.CompactionRequest { Revision = revision }.ToByteArray();
-        var outcome = (await ProposeAsync([new KvCommand(KvOperation.Compact, request)], AutoCompactionTimeout)).Outcomes[0];
-        var succeeded = outcome.Error is KvError.None or KvError.Compacted;
-        compactor.Completed(DateTime.UtcNow, revision, succeeded);
-        if (succeeded)
+        var error = KvError.Stopped;
+        try
         {
-            LogAutoCompacted(_id, revision);
+            var request = new Rpc.CompactionRequest { Revision = revision }.ToByteArray();
+            error = (await ProposeAsync([new KvCommand(KvOperation.Compact, request)], AutoCompactionTimeout)).Outcomes[0].Error;
         }
-        else
+        finally
         {
-            LogAutoCompactionFailed(_id, revision, outcome.Error);
+            var succeeded = error is KvError.None or KvError.Compacted;
+            compactor.Completed(DateTime.UtcNow, revision, succeeded);
+            if (succeeded)
+            {
+                LogAutoCompacted(_id, revision);
+            }
+            else
+            {
+                LogAutoCompactionFailed(_id, revision, error);
+            }
         }
     }
 

@@ -184,7 +184,10 @@ public sealed partial class RaftReplicaGrain
                 try
                 {
                     effect = EffectCodec.Decode(bytes);
-                    _state.Apply(effect);
+                    if (_state.Apply(effect) && effect.Kind == EffectKind.Compaction)
+                    {
+                        MemoryReclaimer.Compacted();
+                    }
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {

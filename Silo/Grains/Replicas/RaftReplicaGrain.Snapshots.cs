@@ -16,6 +16,9 @@ public sealed partial class RaftReplicaGrain
     private readonly SemaphoreSlim _snapshotSaves = new(1, 1);
 
     private bool _snapshotting;
+
+    /// <summary>The snapshot being taken (never faults): deactivation waits for it before closing the log.</summary>
+    private Task _snapshotTask = Task.CompletedTask;
     private long _bytesSinceSnapshot;
 
     /// <summary>The index of the snapshot being pulled from a leader (0: none).</summary>
@@ -38,7 +41,7 @@ public sealed partial class RaftReplicaGrain
         // Freezing is one pass over the index in this turn; serializing it runs on the thread pool meanwhile.
         _snapshotting = true;
         _bytesSinceSnapshot = 0;
-        _ = SnapshotAsync(_appliedIndex, _confState, _state.Freeze(), options.CatchUpEntries);
+        _snapshotTask = SnapshotAsync(_appliedIndex, _confState, _state.Freeze(), options.CatchUpEntries);
     }
 
     private async Task SnapshotAsync(ulong index, ConfState confState, FrozenCheckpoint frozen, int catchUpEntries)
@@ -129,9 +132,10 @@ public sealed partial class RaftReplicaGrain
             return false;
         }
 
-        if (snapshot.Metadata.Index <= _node.Commit)
+        if (message.Term < _node.Term || snapshot.Metadata.Index <= _node.Commit)
         {
-            // Not needed (the core answers with its commit index, which is what the leader must hear).
+            // From a deposed leader (the core ignores it), or not needed (the core answers with its commit index,
+            // which is what the leader must hear): no pull, which would also hold up the current leader's snapshot.
             return false;
         }
 

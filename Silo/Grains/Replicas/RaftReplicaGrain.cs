@@ -132,6 +132,7 @@ public sealed partial class RaftReplicaGrain(
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         FailAllWaiters(KvError.Stopped);
+        await _snapshotTask;
         await _log.DisposeAsync();
     }
 
