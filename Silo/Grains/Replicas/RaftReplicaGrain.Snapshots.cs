@@ -72,7 +72,8 @@ public sealed partial class RaftReplicaGrain
         }
         catch (Exception e)
         {
-            // The store faulted (it throws on every later call, so the ready loop fails and the grain re-activates).
+            // Nothing was compacted (that comes only after a durable save); the next interval tries again. A store
+            // that faulted fails the ready loop's next save too, and the grain re-activates from disk.
             LogSnapshotFailed(e, _id, index);
         }
         finally
