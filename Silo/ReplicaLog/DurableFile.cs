@@ -6,8 +6,9 @@ public static class DurableFile
     /// <summary>
     /// Replaces <paramref name="path"/> with what <paramref name="write"/> writes: to <c>path.tmp</c>, flushed to disk,
     /// renamed over <paramref name="path"/>, then the directory flushed so that the rename survives a crash.
+    /// <paramref name="sync"/> false skips both flushes (tests only: nothing is durable then).
     /// </summary>
-    public static async Task ReplaceAsync(string path, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
+    public static async Task ReplaceAsync(string path, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken, bool sync = true)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
@@ -16,10 +17,16 @@ public static class DurableFile
         {
             await write(file, cancellationToken);
             await file.FlushAsync(cancellationToken);
-            file.Flush(flushToDisk: true);
+            if (sync)
+            {
+                file.Flush(flushToDisk: true);
+            }
         }
 
         File.Move(temporary, path, overwrite: true);
-        NativeMethods.SyncDirectory(directory);
+        if (sync)
+        {
+            NativeMethods.SyncDirectory(directory);
+        }
     }
 }

@@ -12,7 +12,8 @@ namespace EtcdOrleans.ReplicaLog;
 internal static class SnapshotFile
 {
     public const string FileName = "snapshot";
-    public const string TempFileName = "snapshot.tmp";
+    /// <summary>Where <see cref="DurableFile"/> writes it before the rename.</summary>
+    public const string TempFileName = FileName + ".tmp";
     private const ulong Magic = 0x50414E53524F4445; // "EDORSNAP" read little-endian
     private const uint Version = 1;
     private const int FixedSize = 40;
@@ -41,23 +42,12 @@ internal static class SnapshotFile
         var tail = new byte[4];
         BinaryPrimitives.WriteUInt32LittleEndian(tail, crc.GetCurrentHashAsUInt32());
 
-        var temp = Path.Combine(directory, TempFileName);
-        await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.Asynchronous))
+        await DurableFile.ReplaceAsync(Path.Combine(directory, FileName), async (stream, token) =>
         {
-            await stream.WriteAsync(head, cancellationToken);
-            await stream.WriteAsync(snapshot.Data, cancellationToken);
-            await stream.WriteAsync(tail, cancellationToken);
-            if (sync)
-            {
-                stream.Flush(flushToDisk: true);
-            }
-        }
-
-        File.Move(temp, Path.Combine(directory, FileName), overwrite: true);
-        if (sync)
-        {
-            NativeMethods.SyncDirectory(directory);
-        }
+            await stream.WriteAsync(head, token);
+            await stream.WriteAsync(snapshot.Data, token);
+            await stream.WriteAsync(tail, token);
+        }, cancellationToken, sync);
     }
 
     /// <summary>Reads the snapshot, <see cref="Snapshot.Empty"/> if there is none; damage throws <see cref="ReplicaLogCorruptException"/>.</summary>

@@ -90,8 +90,7 @@ measure() { # system
     etcd) for i in 1 2 3; do spawn_etcd_member retention "$i"; done ;;
     etcdorleans)
       for i in 0 1 2; do spawn_silo retention "$i" -restart; done
-      spawn gateway "$(etcdorleans_dir retention)/gateway-restart.log" Logging__LogLevel__Default=Warning \
-        EtcdOrleans__DataDirectory="$data" EtcdOrleans__ListenUrls="http://127.0.0.1:$EO_PORT" -- dotnet "$EO_GATEWAY_DLL" ;;
+      spawn_gateway retention -restart ;;
   esac
   echo "restart_seconds=$(seconds_to_first_put "$started")" >>"$out/figures"
   sed 's/^/    /' "$out/figures" >&2

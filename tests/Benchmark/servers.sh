@@ -167,11 +167,18 @@ start_etcdorleans() { # phase [log-suffix]
   mkdir -p "$dir/data"
   record "# EtcdOrleans: 3 silos + 1 gateway ($1), from $ROOT"
   for i in 0 1 2; do spawn_silo "$1" "$i" "${2:-}"; done
+  spawn_gateway "$1" "${2:-}"
+  ENDPOINTS="127.0.0.1:$EO_PORT"
+  wait_ready "$ENDPOINTS" "$READY_TIMEOUT"
+}
+
+# Starts the gateway of phase $1 (the same data directory: it finds the silos through the membership there).
+spawn_gateway() { # phase [log-suffix]
+  local dir
+  dir=$(etcdorleans_dir "$1")
   spawn gateway "$dir/gateway${2:-}.log" Logging__LogLevel__Default=Warning \
     EtcdOrleans__DataDirectory="$dir/data" EtcdOrleans__ListenUrls="http://127.0.0.1:$EO_PORT" -- \
     dotnet "$EO_GATEWAY_DLL"
-  ENDPOINTS="127.0.0.1:$EO_PORT"
-  wait_ready "$ENDPOINTS" "$READY_TIMEOUT"
 }
 
 start_system() { # system phase
