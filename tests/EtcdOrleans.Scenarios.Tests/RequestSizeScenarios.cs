@@ -109,10 +109,13 @@ public abstract class RequestSizeScenarios(EtcdTargetFixture fixture)
     {
         // One revision whose events (with previous values, as watches carry them) exceed any one message, while a watch
         // elsewhere is open: the writes after it are answered as usual, each once, at the next revisions, and the
-        // watch sees only its own key.
+        // watch sees only its own key. A watch of the deleted keys (without prev_kv) gets every put, then the whole
+        // delete in one response, in key order.
         var s = await fixture.BeginAsync();
         await using var watch = new WatchStream(s.Target.Endpoint);
         await watch.WatchAsync(s.K("after/2"));
+        await using var bigWatch = new WatchStream(s.Target.Endpoint);
+        await bigWatch.WatchAsync(s.K("big/"), Bytes.PrefixEnd(s.K("big/")));
         for (var i = 0; i < 110; i++)
         {
             await s.Client.PutAsync(new PutRequest { Key = s.K($"big/{i:D3}"), Value = Filler(1024 * 1024, seed: 300 + i) });
@@ -127,6 +130,13 @@ public abstract class RequestSizeScenarios(EtcdTargetFixture fixture)
         Assert.Equal(2, (await s.RangeAllAsync()).Count);
         var seen = Assert.Single((await watch.EventsAsync(1)).SelectMany(r => r.Events));
         Assert.Equal((s.Key("after/2"), s.Rev(113)), (seen.Kv.Key.ToStringUtf8(), seen.Kv.ModRevision));
+
+        var responses = await bigWatch.EventsAsync(220);
+        Assert.Equal(Enumerable.Range(1, 111).Select(i => s.Rev(i)), responses.Select(r => r.Events[0].Kv.ModRevision));
+        var deleted = responses[^1].Events;
+        Assert.Equal(Enumerable.Range(0, 110).Select(i => s.Key($"big/{i:D3}")), deleted.Select(e => e.Kv.Key.ToStringUtf8()));
+        Assert.All(deleted, e => Assert.Equal((Mvccpb.Event.Types.EventType.Delete, (Mvccpb.KeyValue?)null), (e.Type, e.PrevKv)));
+        await bigWatch.AssertQuietAsync();
     }
 
     /// <summary>Incompressible-looking bytes, so no layer can shrink them.</summary>
